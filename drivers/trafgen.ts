@@ -1,0 +1,93 @@
+/* Generator `trafgen` (netsniff-ng): AF_PACKET TX_RING from user space,
+ * ~0.6-1.3 Mpps here. It may ignore SIGINT and, when interrupted, prints the
+ * requested count instead of what it sent: its own count is only trusted when
+ * it ran to completion; otherwise the interface's TX counter is the figure. */
+import { execa } from 'execa';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { haveProgram } from '../harness/exec.ts';
+import { execInNetnsArgv } from './xdpb-helper.ts';
+import { GeneratorFailure, type Availability, type GeneratorReport, type RunningTraffic, type TrafficDriver, type TrafficSpec } from './traffic-driver.ts';
+
+/** Safety bound on the packet count: more than trafgen can send in the run. */
+const TRAFGEN_MAX_PPS = 5_000_000;
+
+export interface TrafgenSummary {
+  packets: number;
+  bytes: number;
+  cpuSeconds: number;
+}
+
+/** Parses trafgen's closing summary ("N packets outgoing", "S sec, U usec on CPU0 (N packets)"). */
+export function parseTrafgenSummary(output: string): TrafgenSummary | null {
+  const text = output.replace(/\r/g, '\n');
+  const packets = /(\d+)\s+packets outgoing/.exec(text);
+  const bytes = /(\d+)\s+bytes outgoing/.exec(text);
+  if (!packets || !bytes) return null;
+  let cpuSeconds = 0;
+  for (const m of text.matchAll(/(\d+)\s+sec,\s+(\d+)\s+usec on CPU\d+/g)) cpuSeconds += Number(m[1]) + Number(m[2]) / 1e6;
+  return { packets: Number(packets[1]), bytes: Number(bytes[1]), cpuSeconds };
+}
+
+/** The TX_RING failure DESIGN.md warns about, as trafgen words it. */
+export function trafgenFailureMessage(output: string): string | null {
+  const line = output.split(/[\r\n]+/).find((l) => /failed|error|cannot open|no such device/i.test(l) && !/system socket memory/i.test(l));
+  return line ? line.trim() : null;
+}
+
+/** trafgen's config language: one packet, its bytes in braces. */
+export function trafgenConfig(frame: Buffer): string {
+  const bytes = [...frame].map((b) => `0x${b.toString(16).padStart(2, '0')}`);
+  return `{ ${bytes.join(', ')} }\n`;
+}
+
+export function trafgenArgv(spec: TrafficSpec, configPath: string): string[] {
+  const count = Math.ceil((TRAFGEN_MAX_PPS * spec.durationMs) / 1000);
+  const tool = ['trafgen', '--dev', spec.dev, '--conf', configPath, '--num', String(count), '--cpus', '1', '--no-sock-mem', '--quiet'];
+  if (spec.ratePps > 0) tool.push('--rate', `${Math.round(spec.ratePps)}pps`);
+  return execInNetnsArgv(spec.netns, tool, spec.cpus[0]);
+}
+
+export const trafgenGenerator: TrafficDriver = {
+  name: 'trafgen',
+  description: 'netsniff-ng trafgen (AF_PACKET TX_RING), one process',
+  defaultCpus: () => [0],
+
+  async probe(): Promise<Availability> {
+    if (!(await haveProgram('trafgen'))) return { available: false, reason: 'trafgen is not installed', fix: 'apt-get install netsniff-ng' };
+    return { available: true, detail: 'trafgen found' };
+  },
+
+  async start(spec: TrafficSpec): Promise<RunningTraffic> {
+    const configPath = path.join(spec.pinDir.replace(/^\/sys\/fs\/bpf/, '/tmp'), 'trafgen.cfg');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.dirname(configPath), { recursive: true });
+    writeFileSync(configPath, trafgenConfig(spec.frame));
+    const [file, ...args] = trafgenArgv(spec, configPath);
+    const started = performance.now();
+    let interrupted = false;
+    const child = execa(file!, args, { reject: false, all: true, timeout: spec.durationMs + 15_000 });
+    const finished = child.then((r): GeneratorReport => {
+      const output = String(r.all ?? '');
+      const failure = trafgenFailureMessage(output);
+      if (failure) throw new GeneratorFailure('trafgen', failure);
+      if (r.exitCode !== 0 && !interrupted) throw new GeneratorFailure('trafgen', `exited ${r.exitCode}: ${output.slice(-300)}`);
+      const summary = parseTrafgenSummary(output);
+      return { framesSent: interrupted ? null : summary?.packets ?? null, durationMs: performance.now() - started };
+    });
+    finished.catch(() => undefined);
+    return {
+      finished,
+      async stop() {
+        interrupted = true;
+        if (child.exitCode === null) child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 1000); // trafgen may ignore SIGINT
+        try {
+          return await finished;
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,90 @@
+/* Argv builders and output parsers for native/build/xdpb (the libbpf helper). */
+import { run } from '../harness/exec.ts';
+import { KernelRefusalError } from '../harness/errors.ts';
+import { XDPB_HELPER } from '../harness/paths.ts';
+import type { XdpMode } from '../harness/result-schema.ts';
+
+export interface HelperFailure {
+  ok: false;
+  stage: string;
+  errno: number;
+  error: string;
+  kernelMessage?: string;
+  detail?: string;
+  log?: string;
+}
+
+export interface LoadedObject {
+  programs: { name: string; id: number; pin: string }[];
+  maps: { name: string; pin: string }[];
+}
+
+/** Parses the helper's one-object answer; a failure becomes a KernelRefusalError. */
+export function parseHelperAnswer<T extends object>(stdout: string): T & { ok: true } {
+  const line = stdout.trim().split('\n').pop() ?? '';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new Error(`xdpb helper printed something that is not JSON: ${line.slice(0, 200)}`);
+  }
+  const answer = parsed as { ok?: boolean };
+  if (answer.ok !== true) throw refusalFrom(parsed as HelperFailure);
+  return parsed as T & { ok: true };
+}
+
+export function refusalFrom(f: HelperFailure): KernelRefusalError {
+  return new KernelRefusalError(f.stage, f.errno, f.error, f.kernelMessage, f.detail, f.log);
+}
+
+async function helper(args: string[], timeoutMs = 30_000): Promise<string> {
+  // The helper prints its failure as JSON and exits 1: parse that, not stderr.
+  const out = await run([XDPB_HELPER, ...args], { timeoutMs, okExitCodes: [0, 1] });
+  return out.stdout;
+}
+
+export async function loadObject(objectPath: string, pinDir: string, knobs: Record<string, number> = {}): Promise<LoadedObject> {
+  const sets = Object.entries(knobs).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+  return parseHelperAnswer<LoadedObject>(await helper(['load', '--obj', objectPath, '--pin-dir', pinDir, ...sets]));
+}
+
+export interface AttachTarget {
+  netns: string;
+  dev: string;
+  mode: XdpMode;
+}
+
+/** native/generic attach an already loaded (pinned) program; offload loads the object bound to the device. */
+export async function attachProgram(
+  target: AttachTarget,
+  program: { pin: string } | { objectPath: string; programName: string; pinDir: string },
+): Promise<void> {
+  const common = ['--netns', target.netns, '--dev', target.dev, '--mode', target.mode];
+  const source = 'pin' in program
+    ? ['--prog', program.pin]
+    : ['--obj', program.objectPath, '--prog-name', program.programName, '--pin-dir', program.pinDir];
+  parseHelperAnswer(await helper(['attach', ...source, ...common]));
+}
+
+export async function detachProgram(target: AttachTarget): Promise<void> {
+  parseHelperAnswer(await helper(['detach', '--netns', target.netns, '--dev', target.dev, '--mode', target.mode]));
+}
+
+export interface AttachedIds {
+  native: number;
+  generic: number;
+  offload: number;
+}
+
+export async function queryAttached(netns: string, dev: string): Promise<AttachedIds> {
+  return parseHelperAnswer<AttachedIds>(await helper(['query', '--netns', netns, '--dev', dev]));
+}
+
+export async function setMapU32(mapPin: string, key: number, value: number): Promise<void> {
+  parseHelperAnswer(await helper(['map-set', '--map', mapPin, '--key', String(key), '--value', String(value)]));
+}
+
+/** argv prefix that runs a tool inside a netns (optionally pinned to a CPU), killed if the harness dies. */
+export function execInNetnsArgv(netns: string, argv: readonly string[], cpu?: number): string[] {
+  return [XDPB_HELPER, 'exec', '--netns', netns, ...(cpu === undefined ? [] : ['--cpu', String(cpu)]), '--', ...argv];
+}

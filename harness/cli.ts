@@ -1,0 +1,177 @@
+/* bench: the xdp bench command line. Exit codes: see EXIT in errors.ts and the README. */
+import { Command, CommanderError, Option } from 'commander';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { SCENARIOS } from '../scenarios/builtin.ts';
+import { chooseGenerator, GENERATORS, GENERATOR_NAMES } from '../drivers/generators.ts';
+import { BenchError, EXIT, MissingCapabilityError } from './errors.ts';
+import { assertRequired, runChecks } from './preflight.ts';
+import { findLeftovers, removeLeftovers } from './run-registry.ts';
+import { runBench } from './runner.ts';
+import { validateRunOptions, type RawRunOptions } from './run-options.ts';
+import { ALL_MODES, type RunResults } from './result-schema.ts';
+import { harnessVersion } from './environment.ts';
+import { writeReports } from './report-files.ts';
+import { renderTerminalTable } from '../reports/terminal-table.ts';
+
+const started = performance.now();
+function log(line: string): void {
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+}
+
+async function cmdRun(scenarioNames: string[], raw: RawRunOptions & { json?: boolean }): Promise<number> {
+  const opts = validateRunOptions(scenarioNames, raw); // throws UsageError before anything is created
+  assertRequired(await runChecks());
+  let choice;
+  try {
+    choice = await chooseGenerator(opts.generatorName);
+  } catch (err) {
+    throw new MissingCapabilityError((err as Error).message);
+  }
+  log(`generator: ${choice.driver.name} (${choice.why})`);
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      log(`${sig}: stopping; releasing netns, attachments and processes (results so far are kept)`);
+      controller.abort(sig);
+    } else {
+      log(`${sig} again: still cleaning up, please wait`);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const plan = {
+    ...opts,
+    settleMs: 300,
+    generator: choice.driver,
+    generatorCpus: choice.driver.defaultCpus(os.cpus().length),
+    cvLimit: 0.1,
+    argv: process.argv.slice(1).map((a, i) => (i === 0 ? 'bench' : a)),
+  };
+  let results: RunResults | undefined;
+  let interrupted = false;
+  try {
+    results = await runBench(plan, { info: log }, controller.signal);
+  } catch (err) {
+    if (!(err instanceof BenchError && err.exitCode === EXIT.interrupted)) throw err;
+    interrupted = true;
+  }
+  // Interrupted: the results written so far (after every case) are the record.
+  results ??= JSON.parse(readFileSync(path.join(opts.outDir, 'results.json'), 'utf8')) as RunResults;
+  const files = await writeReports(opts.outDir, results);
+  if (raw.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  else process.stdout.write(`${renderTerminalTable(results)}\n`);
+  log(`results: ${files.join(', ')}`);
+  if (interrupted) return EXIT.interrupted;
+  return results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok;
+}
+
+async function cmdList(): Promise<number> {
+  const lines = ['Scenarios:'];
+  for (const s of SCENARIOS) lines.push(`  ${s.name.padEnd(12)} ${s.doc}`);
+  lines.push('', 'Modes:', '  native       in the driver, before an skb exists (xdpdrv)', '  generic      after the skb is built, any driver (xdpgeneric)', '  offload      on the NIC itself (xdpoffload); few NICs can', '  all          native,generic,offload');
+  lines.push('', 'Generators:');
+  for (const g of GENERATORS) {
+    const a = await g.probe();
+    lines.push(`  ${g.name.padEnd(12)} ${a.available ? 'available' : `not available: ${a.reason} (${a.fix})`}`);
+    lines.push(`  ${''.padEnd(12)} ${g.description}`);
+  }
+  lines.push(`  ${'pktgen'.padEnd(12)} not available: not implemented yet in this version (and this kernel has no pktgen module unless bench doctor says so)`);
+  lines.push(`  ${'auto'.padEnd(12)} the fastest available of the above`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.ok;
+}
+
+async function cmdDoctor(): Promise<number> {
+  const checks = await runChecks();
+  for (const c of checks) {
+    process.stdout.write(`${c.ok ? 'ok     ' : c.required ? 'MISSING' : 'absent '} ${c.name.padEnd(14)} ${c.detail}${c.ok ? '' : `  -> ${c.fix}`}\n`);
+  }
+  const missing = checks.some((c) => c.required && !c.ok);
+  process.stdout.write(missing ? 'Some required things are missing (see above).\n' : 'Everything a veth run needs is here.\n');
+  return missing ? EXIT.missingCapability : EXIT.ok;
+}
+
+async function cmdCleanup(opts: { dryRun?: boolean }): Promise<number> {
+  const l = await findLeftovers();
+  const all = [...l.netns.map((n) => `netns ${n}`), ...l.bpffsDirs, ...l.tmpDirs];
+  if (all.length === 0) {
+    process.stdout.write('nothing left by earlier runs\n');
+    return EXIT.ok;
+  }
+  if (opts.dryRun) {
+    process.stdout.write(`would remove:\n${all.map((x) => `  ${x}`).join('\n')}\n`);
+    return EXIT.ok;
+  }
+  const removed = await removeLeftovers(l);
+  process.stdout.write(`removed:\n${removed.map((x) => `  ${x}`).join('\n')}\n`);
+  return EXIT.ok;
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('bench')
+    .description('xdp bench: benchmark XDP programs in native, generic and offload mode')
+    .version(harnessVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `
+Exit codes:
+  0    success
+  1    the run finished but a case failed (see its reason)
+  2    bad command line: nothing was created
+  3    something the run needs is missing (root, a tool, a kernel feature): see bench doctor
+  130  interrupted (SIGINT/SIGTERM): everything released, partial results kept`);
+
+  program
+    .command('run')
+    .description('run scenarios on the veth topology and write results.json, report.md and chart.png')
+    .argument('<scenario...>', `one or more of: ${SCENARIOS.map((s) => s.name).join(', ')}`)
+    .option('--modes <list>', `comma-separated ${ALL_MODES.join(', ')}, or all`, 'all')
+    .option('--trials <n>', 'measured trials per case', '3')
+    .option('--duration <s>', 'seconds per trial', '2')
+    .option('--warmup <s>', 'seconds of traffic before the trials, not counted', '1')
+    .option('--interval <ms>', 'counter sampling interval', '250')
+    .addOption(new Option('--generator <name>', 'traffic generator').choices([...GENERATOR_NAMES]).default('auto'))
+    .option('--size <bytes>', 'packet size on the wire incl. 4-byte FCS (64..1518)', '64')
+    .option('--rate <pps>', 'target offered rate in packets/s; 0 = as fast as possible', '0')
+    .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', '0.05')
+    .option('--out <dir>', 'output directory (default: results/<timestamp>)')
+    .option('--json', 'print results.json to stdout instead of the table')
+    .action(async (scenarios: string[], opts: RawRunOptions & { json?: boolean }) => setExit(await cmdRun(scenarios, opts)));
+
+  program.command('list').description('list scenarios, modes and generators (available or not, and why)').action(async () => setExit(await cmdList()));
+  program.command('doctor').description('check kernel, privileges, bpffs, JIT and tools; name the apt package for anything missing').action(async () => setExit(await cmdDoctor()));
+  program
+    .command('cleanup')
+    .description('remove netns, bpffs pins and temp files left by runs that died (never touches a live run)')
+    .option('--dry-run', 'only list what would be removed')
+    .action(async (opts: { dryRun?: boolean }) => setExit(await cmdCleanup(opts)));
+  return program;
+}
+
+async function main(): Promise<void> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      code = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else if (err instanceof BenchError) {
+      process.stderr.write(`bench: ${err.message}\n`);
+      code = err.exitCode;
+    } else {
+      process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      code = EXIT.runFailure;
+    }
+  }
+  process.exit(code);
+}
+
+await main();

@@ -1,0 +1,140 @@
+/* The results.json model. Bump SCHEMA_VERSION on any incompatible change. */
+
+export const SCHEMA_VERSION = 1;
+
+export type XdpMode = 'native' | 'generic' | 'offload';
+export const ALL_MODES: readonly XdpMode[] = ['native', 'generic', 'offload'];
+
+export type XdpAction = 'aborted' | 'drop' | 'pass' | 'tx' | 'redirect';
+/* Index = the kernel's XDP action value (XDP_ABORTED=0 .. XDP_REDIRECT=4). */
+export const XDP_ACTIONS: readonly XdpAction[] = ['aborted', 'drop', 'pass', 'tx', 'redirect'];
+
+/** Summary of one metric over the trials of a case. */
+export interface Statistics {
+  n: number;
+  median: number;
+  mean: number;
+  stddev: number;
+  /** Coefficient of variation, stddev / mean (0.02 = 2 %). */
+  cv: number;
+  /** 95 % confidence interval of the mean (Student's t). */
+  ci95Low: number;
+  ci95High: number;
+  min: number;
+  max: number;
+}
+
+/** One sampling interval of one trial: rates over [tStartMs, tStartMs + durationMs]. */
+export interface Sample {
+  tStartMs: number; // since trial start
+  durationMs: number;
+  /** XDP program: frames per second per action, summed over CPUs. */
+  progPps: Record<XdpAction, number>;
+  /** Generator-side link TX pps (what reached the wire). */
+  genTxPps: number;
+  /** DUT-side link/driver RX pps. */
+  dutRxPps: number;
+}
+
+export interface TrialResult {
+  index: number;
+  durationMs: number;
+  /** Frames per second the XDP program handled, all actions. */
+  xdpPps: number;
+  /** Per action, summed over CPUs. */
+  actionPps: Record<XdpAction, number>;
+  /** Per CPU, all actions (index = CPU). */
+  perCpuPps: number[];
+  /** Generator side: its own count, and its interface's TX counter. */
+  genOwnPps: number | null;
+  genTxPps: number;
+  /** DUT interface: link RX pps and driver (ethtool) XDP counters where the driver has them. */
+  dutRxPps: number;
+  driverXdpPps: number | null;
+  /** Frames offered but lost before the DUT program (driver/ring drops, xmit errors). */
+  lostBeforeXdpPps: number;
+  /** Frames the expected action's proof counter saw (e.g. reflected frames back at the generator). */
+  proofPps: number | null;
+  samples: Sample[];
+}
+
+export type CaseFlag =
+  | 'generator-bound'    // DUT processed ~all that was offered: the figure is a lower bound
+  | 'coupled'            // generator and DUT share CPUs (veth NAPI on the sender's CPU)
+  | 'sources-disagree'   // counters from different sources differ beyond tolerance
+  | 'unexpected-action'  // the program did not take the scenario's expected action
+  | 'high-variance';     // CV above the stated limit
+
+export interface CaseCommon {
+  scenario: string;
+  mode: XdpMode;
+  pktSizeBytes: number;
+  generator: string;
+}
+
+export interface OkCase extends CaseCommon {
+  state: 'ok';
+  flags: CaseFlag[];
+  /** Human-readable reasons behind each flag. */
+  notes: string[];
+  stats: {
+    xdpPps: Statistics;
+    genTxPps: Statistics;
+    dutRxPps: Statistics;
+    lostBeforeXdpPps: Statistics;
+  };
+  trials: TrialResult[];
+}
+
+export interface SkippedCase extends CaseCommon {
+  state: 'skipped';
+  /** The kernel's own words where it gave them. */
+  reason: string;
+  kernelMessage?: string;
+  errno?: number;
+}
+
+export interface FailedCase extends CaseCommon {
+  state: 'failed';
+  reason: string;
+  stage: string;
+}
+
+export type CaseResult = OkCase | SkippedCase | FailedCase;
+
+export interface EnvironmentInfo {
+  kernel: string;
+  hostname: string;
+  cpuModel: string;
+  cpuCount: number;
+  driver: string;
+  harnessVersion: string;
+  gitRevision: string | null;
+  nodeVersion: string;
+  commandLine: string[];
+}
+
+export interface RunParameters {
+  scenarios: string[];
+  modes: XdpMode[];
+  trials: number;
+  durationS: number;
+  warmupS: number;
+  sampleIntervalMs: number;
+  generator: string;
+  pktSizeBytes: number;
+  topology: 'veth';
+  /** Relative tolerance for cross-checking counter sources (0.05 = 5 %). */
+  agreementTolerance: number;
+}
+
+export interface RunResults {
+  schemaVersion: number;
+  runId: string;
+  startedAt: string;  // ISO 8601
+  finishedAt: string | null;
+  state: 'running' | 'complete' | 'interrupted' | 'failed';
+  parameters: RunParameters;
+  environment: EnvironmentInfo;
+  cases: CaseResult[];
+}

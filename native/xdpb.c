@@ -1,0 +1,850 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdpb: the small libbpf helper of xdp bench.
+ *
+ * One binary, one subcommand per job; every answer is one JSON object on
+ * stdout (`sample` prints one per line). Errors carry errno, strerror and the
+ * kernel's own message (netlink extack or verifier log) when there is one.
+ *
+ *   load     --obj F --pin-dir D [--set VAR=VAL]...
+ *   attach   (--prog PIN | --obj F --prog-name N [--pin-dir D]) --netns NS --dev IF --mode M
+ *   detach   --netns NS --dev IF --mode native|generic|offload
+ *   query    --netns NS --dev IF
+ *   map-set  --map PIN --key K --value V              (u32 key, u32 value)
+ *   sample   --interval-ms N [--max-samples N] [--stats LABEL=PIN]... [--dev LABEL=NS/IF]...
+ *   gen      --obj F --netns NS --dev IF --frame-hex HEX --duration-ms D
+ *            [--cpus 0,1] [--rate-pps R] [--flows N] [--batch N]
+ *   exec     --netns NS [--cpu N] -- PROGRAM ARGS...
+ *
+ * Devices live in network namespaces (/run/netns/NS); the helper enters them
+ * with setns() itself, so bpffs stays visible (ip netns exec remounts /sys).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "xdpb_stats.h"
+
+#define EXIT_USAGE 2
+#define EXIT_FAIL 1
+#define MAX_ITEMS 16
+
+/* ---- libbpf log capture: the kernel's reasons arrive through it ---- */
+static char libbpf_log[65536];
+static size_t libbpf_log_len;
+
+static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	if (libbpf_log_len < sizeof(libbpf_log) - 1) {
+		int n = vsnprintf(libbpf_log + libbpf_log_len, sizeof(libbpf_log) - libbpf_log_len, fmt, ap);
+		if (n > 0)
+			libbpf_log_len += (size_t)n;
+		if (libbpf_log_len > sizeof(libbpf_log) - 1)
+			libbpf_log_len = sizeof(libbpf_log) - 1;
+	}
+	return 0;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* The netlink extack text libbpf logs as "Kernel error message: ...". */
+static const char *kernel_message(char *buf, size_t len)
+{
+	const char *p = strstr(libbpf_log, "Kernel error message: ");
+	if (!p)
+		return NULL;
+	p += strlen("Kernel error message: ");
+	size_t n = strcspn(p, "\n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	return buf;
+}
+
+/* Prints {"ok":false,...} and returns EXIT_FAIL. err is a positive errno. */
+static int fail(const char *stage, int err, const char *detail)
+{
+	char kmsg[512];
+	const char *km = kernel_message(kmsg, sizeof(kmsg));
+
+	printf("{\"ok\":false,\"stage\":");
+	json_str(stdout, stage);
+	printf(",\"errno\":%d,\"error\":", err);
+	json_str(stdout, err ? strerror(err) : "");
+	if (km) {
+		printf(",\"kernelMessage\":");
+		json_str(stdout, km);
+	}
+	if (detail) {
+		printf(",\"detail\":");
+		json_str(stdout, detail);
+	}
+	if (libbpf_log_len) {
+		/* The tail holds the verifier's verdict; the head is rarely useful. */
+		const char *tail = libbpf_log_len > 4000 ? libbpf_log + libbpf_log_len - 4000 : libbpf_log;
+		printf(",\"log\":");
+		json_str(stdout, tail);
+	}
+	printf("}\n");
+	return EXIT_FAIL;
+}
+
+static int usage(const char *msg)
+{
+	fprintf(stderr, "xdpb: %s (see the header of native/xdpb.c for the subcommands)\n", msg);
+	return EXIT_USAGE;
+}
+
+/* ---- argument helpers ---- */
+struct args {
+	const char *obj, *pin_dir, *prog, *prog_name, *netns, *dev, *mode, *map, *frame_hex, *cpus;
+	const char *sets[MAX_ITEMS];
+	int nsets;
+	const char *stats[MAX_ITEMS];
+	int nstats;
+	const char *devs[MAX_ITEMS];
+	int ndevs;
+	long long key, value, interval_ms, max_samples, duration_ms, rate_pps, flows, batch, cpu;
+	char **rest;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->key = a->value = -1;
+	a->interval_ms = 250;
+	a->flows = 1;
+	a->batch = 64;
+	a->cpu = -1;
+	for (int i = 0; i < argc; i++) {
+		const char *k = argv[i];
+		if (!strcmp(k, "--")) {
+			a->rest = &argv[i + 1];
+			return 0;
+		}
+		if (i + 1 >= argc)
+			return usage("option without a value");
+		const char *v = argv[++i];
+#define STR(name, field) if (!strcmp(k, name)) { a->field = v; continue; }
+#define NUM(name, field) if (!strcmp(k, name)) { char *e; a->field = strtoll(v, &e, 0); if (*e) return usage("not a number"); continue; }
+		STR("--obj", obj) STR("--pin-dir", pin_dir) STR("--prog", prog) STR("--prog-name", prog_name)
+		STR("--netns", netns) STR("--dev", dev) STR("--mode", mode) STR("--map", map)
+		STR("--frame-hex", frame_hex) STR("--cpus", cpus)
+		NUM("--key", key) NUM("--value", value) NUM("--interval-ms", interval_ms)
+		NUM("--max-samples", max_samples) NUM("--duration-ms", duration_ms) NUM("--rate-pps", rate_pps)
+		NUM("--flows", flows) NUM("--batch", batch) NUM("--cpu", cpu)
+#undef STR
+#undef NUM
+		if (!strcmp(k, "--set") && a->nsets < MAX_ITEMS) { a->sets[a->nsets++] = v; continue; }
+		if (!strcmp(k, "--stats") && a->nstats < MAX_ITEMS) { a->stats[a->nstats++] = v; continue; }
+		if (!strcmp(k, "--dev-stats") && a->ndevs < MAX_ITEMS) { a->devs[a->ndevs++] = v; continue; }
+		fprintf(stderr, "xdpb: unknown option %s\n", k);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Enters /run/netns/NAME for the calling thread; "" or NULL stays put. */
+static int enter_netns(const char *name)
+{
+	char path[256];
+	int fd, err;
+
+	if (!name || !*name)
+		return 0;
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = setns(fd, CLONE_NEWNET) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static int resolve_dev(const char *netns, const char *dev, int *ifindex)
+{
+	int err = enter_netns(netns);
+	if (err)
+		return fail("enter-netns", -err, netns);
+	*ifindex = (int)if_nametoindex(dev);
+	if (!*ifindex)
+		return fail("resolve-device", errno, dev);
+	return 0;
+}
+
+static int mode_flag(const char *mode, __u32 *flag)
+{
+	if (!mode)
+		return -1;
+	if (!strcmp(mode, "native"))
+		*flag = XDP_FLAGS_DRV_MODE;
+	else if (!strcmp(mode, "generic"))
+		*flag = XDP_FLAGS_SKB_MODE;
+	else if (!strcmp(mode, "offload"))
+		*flag = XDP_FLAGS_HW_MODE;
+	else
+		return -1;
+	return 0;
+}
+
+/* Sets a `const volatile` global in .rodata before load: "NAME=VALUE". */
+static int set_rodata(struct bpf_object *obj, const char *assign)
+{
+	char name[128];
+	const char *eq = strchr(assign, '=');
+	struct bpf_map *map, *ro = NULL;
+
+	if (!eq || (size_t)(eq - assign) >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, assign, eq - assign);
+	name[eq - assign] = 0;
+	unsigned long long val = strtoull(eq + 1, NULL, 0);
+
+	bpf_object__for_each_map(map, obj) {
+		const char *n = bpf_map__name(map);
+		size_t l = strlen(n);
+		if (l >= 7 && !strcmp(n + l - 7, ".rodata"))
+			ro = map;
+	}
+	struct btf *btf = bpf_object__btf(obj);
+	if (!ro || !btf)
+		return -ENOENT;
+	int sec_id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (sec_id < 0)
+		return -ENOENT;
+	const struct btf_type *sec = btf__type_by_id(btf, sec_id);
+	const struct btf_var_secinfo *vs = btf_var_secinfos(sec);
+	size_t size;
+	char *data = (char *)bpf_map__initial_value(ro, &size);
+	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *var = btf__type_by_id(btf, vs->type);
+		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
+			continue;
+		if (!data || vs->offset + vs->size > size)
+			return -EINVAL;
+		switch (vs->size) {
+		case 1: { __u8 v = (__u8)val; memcpy(data + vs->offset, &v, 1); break; }
+		case 2: { __u16 v = (__u16)val; memcpy(data + vs->offset, &v, 2); break; }
+		case 4: { __u32 v = (__u32)val; memcpy(data + vs->offset, &v, 4); break; }
+		case 8: { __u64 v = (__u64)val; memcpy(data + vs->offset, &v, 8); break; }
+		default: return -EINVAL;
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* Opens F, applies --set knobs, optionally binds every program to an
+ * offload device, and loads it. */
+static struct bpf_object *open_and_load(const struct args *a, int offload_ifindex, int *status)
+{
+	struct bpf_object *obj = bpf_object__open_file(a->obj, NULL);
+	long e = libbpf_get_error(obj);
+	if (e) {
+		*status = fail("open-object", (int)-e, a->obj);
+		return NULL;
+	}
+	for (int i = 0; i < a->nsets; i++) {
+		int err = set_rodata(obj, a->sets[i]);
+		if (err) {
+			*status = fail("set-knob", -err, a->sets[i]);
+			bpf_object__close(obj);
+			return NULL;
+		}
+	}
+	if (offload_ifindex) {
+		struct bpf_program *p;
+		struct bpf_map *m;
+		bpf_object__for_each_program(p, obj)
+			bpf_program__set_ifindex(p, offload_ifindex);
+		bpf_object__for_each_map(m, obj)
+			bpf_map__set_ifindex(m, offload_ifindex);
+	}
+	int err = bpf_object__load(obj);
+	if (err) {
+		*status = fail("load-object", -err, a->obj);
+		bpf_object__close(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static int pin_all(struct bpf_object *obj, const char *dir)
+{
+	char path[512];
+	struct bpf_program *p;
+	struct bpf_map *m;
+	int err;
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return fail("pin", errno, dir);
+	printf("{\"ok\":true,\"programs\":[");
+	bool first = true;
+	bpf_object__for_each_program(p, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		snprintf(path, sizeof(path), "%s/prog_%s", dir, bpf_program__name(p));
+		if ((err = bpf_program__pin(p, path)))
+			return fail("pin-program", -err, path);
+		bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len);
+		printf("%s{\"name\":", first ? "" : ",");
+		json_str(stdout, bpf_program__name(p));
+		printf(",\"id\":%u,\"pin\":", info.id);
+		json_str(stdout, path);
+		printf("}");
+		first = false;
+	}
+	printf("],\"maps\":[");
+	first = true;
+	bpf_object__for_each_map(m, obj) {
+		const char *n = bpf_map__name(m);
+		if (strchr(n, '.'))
+			continue; /* .rodata/.bss: internal, not pinned */
+		snprintf(path, sizeof(path), "%s/map_%s", dir, n);
+		if ((err = bpf_map__pin(m, path)))
+			return fail("pin-map", -err, path);
+		printf("%s{\"name\":", first ? "" : ",");
+		json_str(stdout, n);
+		printf(",\"pin\":");
+		json_str(stdout, path);
+		printf("}");
+		first = false;
+	}
+	printf("]}\n");
+	return 0;
+}
+
+static int cmd_load(struct args *a)
+{
+	int status = 0;
+	if (!a->obj || !a->pin_dir)
+		return usage("load needs --obj and --pin-dir");
+	struct bpf_object *obj = open_and_load(a, 0, &status);
+	if (!obj)
+		return status;
+	status = pin_all(obj, a->pin_dir);
+	bpf_object__close(obj);
+	return status;
+}
+
+static int cmd_attach(struct args *a)
+{
+	__u32 flag;
+	int ifindex, prog_fd, status = 0, err;
+	struct bpf_object *obj = NULL;
+
+	if (mode_flag(a->mode, &flag) || !a->dev)
+		return usage("attach needs --dev and --mode native|generic|offload");
+	if ((status = resolve_dev(a->netns, a->dev, &ifindex)))
+		return status;
+	if (a->prog) {
+		prog_fd = bpf_obj_get(a->prog);
+		if (prog_fd < 0)
+			return fail("open-pinned-program", errno, a->prog);
+	} else if (a->obj && a->prog_name) {
+		/* Offload needs its own load: the kernel binds an offloaded
+		 * program to the device when it is loaded. */
+		obj = open_and_load(a, flag == XDP_FLAGS_HW_MODE ? ifindex : 0, &status);
+		if (!obj)
+			return status;
+		struct bpf_program *p = bpf_object__find_program_by_name(obj, a->prog_name);
+		if (!p)
+			return fail("find-program", ENOENT, a->prog_name);
+		prog_fd = bpf_program__fd(p);
+		if (a->pin_dir && (status = pin_all(obj, a->pin_dir)))
+			return status;
+	} else {
+		return usage("attach needs --prog PIN, or --obj and --prog-name");
+	}
+	/* UPDATE_IF_NOEXIST: never replace a program someone else attached. */
+	err = bpf_xdp_attach(ifindex, prog_fd, flag | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	if (err)
+		return fail("attach", -err, a->dev);
+	if (!a->pin_dir || a->prog)
+		printf("{\"ok\":true,\"ifindex\":%d}\n", ifindex);
+	if (obj)
+		bpf_object__close(obj); /* the attachment keeps the program alive */
+	return 0;
+}
+
+static int cmd_detach(struct args *a)
+{
+	__u32 flag;
+	int ifindex, status;
+	if (mode_flag(a->mode, &flag) || !a->dev)
+		return usage("detach needs --dev and --mode");
+	if ((status = resolve_dev(a->netns, a->dev, &ifindex)))
+		return status;
+	int err = bpf_xdp_detach(ifindex, flag, NULL);
+	if (err)
+		return fail("detach", -err, a->dev);
+	printf("{\"ok\":true}\n");
+	return 0;
+}
+
+static int cmd_query(struct args *a)
+{
+	int ifindex, status;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	if (!a->dev)
+		return usage("query needs --dev");
+	if ((status = resolve_dev(a->netns, a->dev, &ifindex)))
+		return status;
+	int err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return fail("query", -err, a->dev);
+	printf("{\"ok\":true,\"native\":%u,\"generic\":%u,\"offload\":%u}\n", q.drv_prog_id, q.skb_prog_id,
+	       q.hw_prog_id);
+	return 0;
+}
+
+static int cmd_map_set(struct args *a)
+{
+	if (!a->map || a->key < 0 || a->value < 0)
+		return usage("map-set needs --map, --key and --value");
+	int fd = bpf_obj_get(a->map);
+	if (fd < 0)
+		return fail("open-pinned-map", errno, a->map);
+	__u32 k = (__u32)a->key, v = (__u32)a->value;
+	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+		return fail("map-update", errno, a->map);
+	printf("{\"ok\":true}\n");
+	return 0;
+}
+
+/* ---- sampling: program stats, link stats and ethtool stats at one instant ---- */
+struct dev_source {
+	char label[64], dev[IFNAMSIZ];
+	int sock;      /* created inside the device's netns */
+	int netdev_fd; /* /proc/self/net/dev opened inside the device's netns */
+	struct ethtool_gstrings *strings;
+	struct ethtool_stats *stats;
+	__u32 n_stats;
+};
+
+struct stats_source {
+	char label[64];
+	int map_fd;
+};
+
+static volatile sig_atomic_t stop_requested;
+static void on_stop(int sig) { stop_requested = 1; }
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int open_dev_source(const char *spec, struct dev_source *d, int home_netns)
+{
+	/* LABEL=NETNS/IFNAME */
+	const char *eq = strchr(spec, '='), *slash = eq ? strchr(eq, '/') : NULL;
+	char netns[128];
+	if (!eq || !slash || (size_t)(eq - spec) >= sizeof(d->label) || (size_t)(slash - eq - 1) >= sizeof(netns) ||
+	    strlen(slash + 1) >= IFNAMSIZ)
+		return usage("--dev-stats takes LABEL=NETNS/IFNAME");
+	memset(d, 0, sizeof(*d));
+	memcpy(d->label, spec, eq - spec);
+	memcpy(netns, eq + 1, slash - eq - 1);
+	netns[slash - eq - 1] = 0;
+	strcpy(d->dev, slash + 1);
+
+	int err = enter_netns(netns);
+	if (err)
+		return fail("enter-netns", -err, netns);
+	d->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	d->netdev_fd = open("/proc/self/net/dev", O_RDONLY | O_CLOEXEC);
+	if (setns(home_netns, CLONE_NEWNET))
+		return fail("leave-netns", errno, netns);
+	if (d->sock < 0 || d->netdev_fd < 0)
+		return fail("open-device-counters", errno, spec);
+
+	struct {
+		struct ethtool_sset_info hdr;
+		__u32 buf[1];
+	} sset = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_STATS } };
+	struct ifreq ifr = {};
+	strncpy(ifr.ifr_name, d->dev, IFNAMSIZ - 1);
+	ifr.ifr_data = (void *)&sset;
+	if (ioctl(d->sock, SIOCETHTOOL, &ifr) == 0 && sset.hdr.sset_mask)
+		d->n_stats = sset.hdr.data[0];
+	if (!d->n_stats)
+		return 0; /* device without ethtool stats: link stats only */
+	d->strings = calloc(1, sizeof(*d->strings) + d->n_stats * ETH_GSTRING_LEN);
+	d->stats = calloc(1, sizeof(*d->stats) + d->n_stats * sizeof(__u64));
+	d->strings->cmd = ETHTOOL_GSTRINGS;
+	d->strings->string_set = ETH_SS_STATS;
+	d->strings->len = d->n_stats;
+	ifr.ifr_data = (void *)d->strings;
+	if (ioctl(d->sock, SIOCETHTOOL, &ifr))
+		return fail("ethtool-strings", errno, d->dev);
+	return 0;
+}
+
+static void emit_link_stats(struct dev_source *d)
+{
+	char buf[16384];
+	ssize_t n = pread(d->netdev_fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = 0;
+	char pat[IFNAMSIZ + 2];
+	snprintf(pat, sizeof(pat), "%s:", d->dev);
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		while (*line == ' ')
+			line++;
+		if (strncmp(line, pat, strlen(pat)))
+			continue;
+		unsigned long long v[16] = {};
+		sscanf(line + strlen(pat), "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+		       &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]);
+		printf("\"link\":{\"rx_bytes\":%llu,\"rx_packets\":%llu,\"rx_errors\":%llu,\"rx_dropped\":%llu,"
+		       "\"tx_bytes\":%llu,\"tx_packets\":%llu,\"tx_errors\":%llu,\"tx_dropped\":%llu}",
+		       v[0], v[1], v[2], v[3], v[8], v[9], v[10], v[11]);
+		return;
+	}
+	printf("\"link\":null");
+}
+
+static void emit_sample(struct stats_source *ss, int nss, struct dev_source *ds, int nds, int ncpus,
+			struct xdpb_action_stats *vals)
+{
+	printf("{\"tNs\":%" PRId64 ",\"stats\":{", now_ns());
+	for (int i = 0; i < nss; i++) {
+		printf("%s", i ? "," : "");
+		json_str(stdout, ss[i].label);
+		printf(":{\"packets\":[");
+		/* one row per action, one column per CPU */
+		for (__u32 act = 0; act < XDPB_ACTION_COUNT; act++) {
+			memset(vals, 0, sizeof(*vals) * ncpus);
+			bpf_map_lookup_elem(ss[i].map_fd, &act, vals);
+			printf("%s[", act ? "," : "");
+			for (int c = 0; c < ncpus; c++)
+				printf("%s%llu", c ? "," : "", (unsigned long long)vals[c].packets);
+			printf("]");
+		}
+		printf("]}");
+	}
+	printf("},\"dev\":{");
+	for (int i = 0; i < nds; i++) {
+		struct dev_source *d = &ds[i];
+		printf("%s", i ? "," : "");
+		json_str(stdout, d->label);
+		printf(":{");
+		emit_link_stats(d);
+		if (d->n_stats) {
+			struct ifreq ifr = {};
+			strncpy(ifr.ifr_name, d->dev, IFNAMSIZ - 1);
+			d->stats->cmd = ETHTOOL_GSTATS;
+			d->stats->n_stats = d->n_stats;
+			ifr.ifr_data = (void *)d->stats;
+			if (ioctl(d->sock, SIOCETHTOOL, &ifr) == 0) {
+				printf(",\"ethtool\":{");
+				for (__u32 k = 0; k < d->n_stats; k++) {
+					char name[ETH_GSTRING_LEN + 1] = {};
+					memcpy(name, d->strings->data + k * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+					printf("%s", k ? "," : "");
+					json_str(stdout, name);
+					printf(":%llu", (unsigned long long)d->stats->data[k]);
+				}
+				printf("}");
+			}
+		}
+		printf("}");
+	}
+	printf("}}\n");
+	fflush(stdout);
+}
+
+static int cmd_sample(struct args *a)
+{
+	struct stats_source ss[MAX_ITEMS];
+	struct dev_source ds[MAX_ITEMS];
+	int ncpus = libbpf_num_possible_cpus(), status;
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (a->interval_ms < 1 || (!a->nstats && !a->ndevs))
+		return usage("sample needs --interval-ms >= 1 and at least one --stats or --dev-stats");
+	if (ncpus <= 0 || home < 0)
+		return fail("sample-setup", ncpus <= 0 ? -ncpus : errno, NULL);
+	for (int i = 0; i < a->nstats; i++) {
+		const char *eq = strchr(a->stats[i], '=');
+		if (!eq || (size_t)(eq - a->stats[i]) >= sizeof(ss[i].label))
+			return usage("--stats takes LABEL=PINNED_MAP");
+		memset(ss[i].label, 0, sizeof(ss[i].label));
+		memcpy(ss[i].label, a->stats[i], eq - a->stats[i]);
+		ss[i].map_fd = bpf_obj_get(eq + 1);
+		if (ss[i].map_fd < 0)
+			return fail("open-stats-map", errno, eq + 1);
+	}
+	for (int i = 0; i < a->ndevs; i++)
+		if ((status = open_dev_source(a->devs[i], &ds[i], home)))
+			return status;
+
+	struct xdpb_action_stats *vals = calloc(ncpus, sizeof(*vals));
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
+	/* Fixed-rate schedule on absolute deadlines, so the interval does not
+	 * drift by the time a sample takes. Stops on signal, stdin EOF, or count. */
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (long long n = 0; !stop_requested && (!a->max_samples || n < a->max_samples); n++) {
+		emit_sample(ss, a->nstats, ds, a->ndevs, ncpus, vals);
+		next.tv_nsec += (a->interval_ms % 1000) * 1000000L;
+		next.tv_sec += a->interval_ms / 1000 + next.tv_nsec / 1000000000L;
+		next.tv_nsec %= 1000000000L;
+		for (;;) {
+			int64_t left_ns = (int64_t)next.tv_sec * 1000000000LL + next.tv_nsec - now_ns();
+			if (left_ns <= 0 || stop_requested)
+				break;
+			struct pollfd pfd = { .fd = 0, .events = POLLIN };
+			struct timespec to = { left_ns / 1000000000LL, left_ns % 1000000000LL };
+			int r = ppoll(&pfd, 1, &to, NULL);
+			if (r > 0) {
+				char c[64];
+				if (read(0, c, sizeof(c)) <= 0)
+					stop_requested = 1; /* parent went away */
+				else
+					break; /* any input: sample now */
+			}
+		}
+	}
+	/* A last sample when stopped, so the final counters are never lost. */
+	emit_sample(ss, a->nstats, ds, a->ndevs, ncpus, vals);
+	return 0;
+}
+
+/* ---- live-frame generator ----
+ * Each thread makes ONE long BPF_PROG_RUN call (the kernel sets up and tears
+ * down a page pool per call, ~20 ms here, so short calls starve the link) and
+ * is stopped by a signal at the deadline: the kernel checks for pending
+ * signals between batches. What was sent is read from the program's own
+ * per-CPU counters (XDP_TX = sent, XDP_DROP = held back by the rate cap). */
+struct gen_thread {
+	pthread_t tid;
+	int cpu, prog_fd, ifindex, err;
+	const unsigned char *frame;
+	__u32 frame_len, batch;
+};
+
+static void on_wake(int sig) { (void)sig; }
+
+static void *gen_main(void *arg)
+{
+	struct gen_thread *t = arg;
+	cpu_set_t set;
+
+	if (t->cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(t->cpu, &set);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set)) {
+			t->err = EINVAL;
+			return NULL;
+		}
+	}
+	struct xdp_md ctx = { .data_end = t->frame_len, .ingress_ifindex = (__u32)t->ifindex };
+	while (!stop_requested) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = t->frame, .data_size_in = t->frame_len,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = UINT32_MAX,
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = t->batch);
+		if (bpf_prog_test_run_opts(t->prog_fd, &opts) && errno != EINTR) {
+			t->err = errno;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int parse_hex(const char *hex, unsigned char *out, size_t cap, size_t *len)
+{
+	size_t n = strlen(hex);
+	if (n % 2 || n / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned int b;
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -1;
+		out[i] = (unsigned char)b;
+	}
+	*len = n / 2;
+	return 0;
+}
+
+static int cmd_gen(struct args *a)
+{
+	static unsigned char frame[4096];
+	size_t frame_len;
+	int ifindex, status, cpus[MAX_ITEMS], ncpu = 0;
+	int ncpus_possible = libbpf_num_possible_cpus();
+
+	if (!a->obj || !a->dev || !a->frame_hex || a->duration_ms <= 0)
+		return usage("gen needs --obj, --dev, --frame-hex and --duration-ms > 0");
+	if (parse_hex(a->frame_hex, frame, sizeof(frame), &frame_len) || frame_len < 42)
+		return usage("--frame-hex must be an even-length hex Ethernet/IPv4/UDP frame of 42 to 4096 bytes");
+	if (a->batch < 1 || a->batch > 256)
+		return usage("--batch must be 1..256 (the kernel's limit)");
+	if (a->cpus) {
+		char *dup = strdup(a->cpus), *save = NULL;
+		for (char *t = strtok_r(dup, ",", &save); t && ncpu < MAX_ITEMS; t = strtok_r(NULL, ",", &save))
+			cpus[ncpu++] = atoi(t);
+		free(dup);
+	}
+	if (!ncpu)
+		return usage("gen needs --cpus (one thread per listed CPU)");
+	if ((status = resolve_dev(a->netns, a->dev, &ifindex)))
+		return status;
+	char flows[64], rate[64];
+	snprintf(flows, sizeof(flows), "xdpb_flows=%lld", a->flows);
+	snprintf(rate, sizeof(rate), "xdpb_rate_pps_per_cpu=%lld", a->rate_pps > 0 ? a->rate_pps / ncpu : 0);
+	a->sets[a->nsets++] = flows;
+	a->sets[a->nsets++] = rate;
+	struct bpf_object *obj = open_and_load(a, 0, &status);
+	if (!obj)
+		return status;
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, "xdp_gen_tx");
+	struct bpf_map *stats = bpf_object__find_map_by_name(obj, "xdpb_stats");
+	if (!p || !stats)
+		return fail("find-program", ENOENT, "xdp_gen_tx/xdpb_stats");
+	if (a->pin_dir && (status = bpf_map__pin(stats, a->pin_dir)))
+		return fail("pin-map", -status, a->pin_dir); /* lets `sample` read the generator live */
+
+	struct sigaction sa = { .sa_handler = on_wake }; /* no SA_RESTART: interrupts BPF_PROG_RUN */
+	sigaction(SIGUSR1, &sa, NULL);
+	struct sigaction st = { .sa_handler = on_stop };
+	sigaction(SIGTERM, &st, NULL);
+	sigaction(SIGINT, &st, NULL);
+	struct gen_thread th[MAX_ITEMS] = {};
+	int64_t start = now_ns(), deadline = start + a->duration_ms * 1000000LL;
+	for (int i = 0; i < ncpu; i++) {
+		th[i] = (struct gen_thread){ .cpu = cpus[i], .prog_fd = bpf_program__fd(p), .ifindex = ifindex,
+					     .frame = frame, .frame_len = (__u32)frame_len, .batch = (__u32)a->batch };
+		pthread_create(&th[i].tid, NULL, gen_main, &th[i]);
+	}
+	while (!stop_requested) {
+		int64_t left = deadline - now_ns();
+		if (left <= 0)
+			break;
+		struct timespec ts = { left / 1000000000LL, left % 1000000000LL };
+		nanosleep(&ts, NULL);
+	}
+	stop_requested = 1;
+	for (int i = 0; i < ncpu; i++)
+		pthread_kill(th[i].tid, SIGUSR1);
+	int err = 0;
+	for (int i = 0; i < ncpu; i++) {
+		pthread_join(th[i].tid, NULL);
+		if (th[i].err && !err)
+			err = th[i].err;
+	}
+	int64_t elapsed = now_ns() - start;
+	struct xdpb_action_stats *vals = calloc(ncpus_possible, sizeof(*vals));
+	unsigned long long sent = 0, held = 0;
+	__u32 k_tx = XDP_TX, k_drop = XDP_DROP;
+	int fd = bpf_map__fd(stats);
+	bpf_map_lookup_elem(fd, &k_tx, vals);
+	for (int c = 0; c < ncpus_possible; c++)
+		sent += vals[c].packets;
+	bpf_map_lookup_elem(fd, &k_drop, vals);
+	for (int c = 0; c < ncpus_possible; c++)
+		held += vals[c].packets;
+	if (err && !sent)
+		return fail("generate", err, "BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES");
+	printf("{\"ok\":true,\"framesSent\":%llu,\"framesHeldByRateCap\":%llu,\"durationNs\":%" PRId64
+	       ",\"errno\":%d,\"threads\":%d}\n", sent, held, elapsed, err, ncpu);
+	if (a->pin_dir)
+		unlink(a->pin_dir);
+	bpf_object__close(obj);
+	return 0;
+}
+
+/* ---- exec: run a tool inside a netns, dying with its parent ---- */
+static int cmd_exec(struct args *a)
+{
+	if (!a->rest || !a->rest[0])
+		return usage("exec needs -- PROGRAM ARGS...");
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		return EXIT_FAIL; /* parent already gone */
+	int err = enter_netns(a->netns);
+	if (err) {
+		fprintf(stderr, "xdpb exec: cannot enter netns %s: %s\n", a->netns, strerror(-err));
+		return EXIT_FAIL;
+	}
+	if (a->cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET((int)a->cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	execvp(a->rest[0], a->rest);
+	fprintf(stderr, "xdpb exec: %s: %s\n", a->rest[0], strerror(errno));
+	return 127;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	int r;
+
+	if (argc < 2)
+		return usage("missing subcommand");
+	libbpf_set_print(capture_print);
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	/* Helpers die with the harness, so a killed run leaves no process. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if ((r = parse_args(argc - 2, argv + 2, &a)))
+		return r;
+	const char *c = argv[1];
+	if (!strcmp(c, "load")) return cmd_load(&a);
+	if (!strcmp(c, "attach")) return cmd_attach(&a);
+	if (!strcmp(c, "detach")) return cmd_detach(&a);
+	if (!strcmp(c, "query")) return cmd_query(&a);
+	if (!strcmp(c, "map-set")) return cmd_map_set(&a);
+	if (!strcmp(c, "sample")) return cmd_sample(&a);
+	if (!strcmp(c, "gen")) return cmd_gen(&a);
+	if (!strcmp(c, "exec")) return cmd_exec(&a);
+	return usage("unknown subcommand");
+}

@@ -1,0 +1,83 @@
+/* Plain-text summary for the end of a run: aligned columns, no colour codes. */
+
+import type { RunResults } from '../harness/result-schema.ts';
+import { formatBytes, formatSeconds } from './format.ts';
+import { buildSummaryTable } from './summary-table.ts';
+import type { ColumnId, SummaryColumn, SummaryTable } from './summary-table.ts';
+
+/** Columns hoisted into the heading line when every row has the same value. */
+const HOISTABLE: readonly ColumnId[] = ['size', 'generator'];
+/** The state column is left out: the last column says "skipped: ..." / "failed ...". */
+const OMITTED: readonly ColumnId[] = ['state'];
+
+const GAP = '  ';
+
+export function renderTerminalTable(results: RunResults, table: SummaryTable = buildSummaryTable(results)): string {
+  const p = results.parameters;
+  const lines: string[] = [];
+
+  const hoisted = HOISTABLE.filter((id) => table.rows.length > 0 && table.constantColumns.includes(id));
+  const heading = [
+    `Run ${results.runId} (${results.state})`,
+    `${p.trials} trial${p.trials === 1 ? '' : 's'} x ${formatSeconds(p.durationS)}`,
+  ];
+  if (hoisted.includes('size')) heading.push(`packet size ${formatBytes(table.rows[0]!.pktSizeBytes)}`);
+  if (hoisted.includes('generator')) heading.push(`generator ${table.rows[0]!.generator}`);
+  lines.push(heading.join(', '));
+  if (results.state !== 'complete') {
+    lines.push(`Note: the run is ${results.state}; cases may be missing.`);
+  }
+
+  if (table.rows.length === 0) {
+    lines.push('No cases recorded.');
+    return lines.join('\n') + '\n';
+  }
+
+  const columns = table.columns.filter((c) => !OMITTED.includes(c.id) && !hoisted.includes(c.id));
+  const grid: string[][] = [
+    columns.map((c) => c.shortHeader),
+    ...table.rows.map((r) => columns.map((c) => r.cells[c.id])),
+  ];
+  const widths = columns.map((_, i) => Math.max(...grid.map((cells) => textWidth(cells[i]!))));
+
+  const renderLine = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => {
+        const col = columns[i]!;
+        // The last column is not padded: long skip reasons don't widen the whole table.
+        if (i === cells.length - 1) return col.align === 'right' ? pad(cell, widths[i]!, 'right') : cell;
+        return pad(cell, widths[i]!, col.align);
+      })
+      .join(GAP)
+      .trimEnd();
+
+  lines.push(renderLine(grid[0]!));
+  lines.push(renderLine(columns.map((c: SummaryColumn, i) =>
+    '-'.repeat(i === columns.length - 1 ? Math.min(widths[i]!, Math.max(c.shortHeader.length, 14)) : widths[i]!))));
+  for (const cells of grid.slice(1)) lines.push(renderLine(cells));
+  lines.push('');
+  lines.push('Rates are medians over trials (gen TX: generator link TX; lost pre-XDP: offered but dropped before');
+  lines.push('the XDP program). CV and 95% CI (of the mean) are over trials; min-max is the slowest..fastest trial.');
+
+  if (table.flagExplanations.length > 0) {
+    lines.push('');
+    lines.push('Flags:');
+    const w = Math.max(...table.flagExplanations.map((f) => f.flag.length));
+    for (const f of table.flagExplanations) lines.push(`  ${pad(f.flag, w, 'left')}  ${f.text}`);
+  }
+  if (table.notes.length > 0) {
+    lines.push('');
+    lines.push('Notes:');
+    for (const n of table.notes) lines.push(`  ${n.label}: ${n.note}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function textWidth(s: string): number {
+  return [...s].length;
+}
+
+function pad(s: string, width: number, align: 'left' | 'right'): string {
+  const fill = ' '.repeat(Math.max(0, width - textWidth(s)));
+  return align === 'left' ? s + fill : fill + s;
+}
