@@ -12,8 +12,8 @@ export interface TrafficSpec {
   cpus: number[];
   /** Target rate over all threads; 0 = as fast as possible. */
   ratePps: number;
-  /** Where the generator may pin its own counters for live sampling. */
-  pinDir: string;
+  /** A private directory of the run for config files (removed with the run). */
+  scratchDir: string;
 }
 
 export interface GeneratorReport {

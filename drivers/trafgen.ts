@@ -43,7 +43,7 @@ export function trafgenConfig(frame: Buffer): string {
 
 export function trafgenArgv(spec: TrafficSpec, configPath: string): string[] {
   const count = Math.ceil((TRAFGEN_MAX_PPS * spec.durationMs) / 1000);
-  const tool = ['trafgen', '--dev', spec.dev, '--conf', configPath, '--num', String(count), '--cpus', '1', '--no-sock-mem', '--quiet'];
+  const tool = ['trafgen', '--dev', spec.dev, '--conf', configPath, '--num', String(count), '--cpus', '1', '--no-sock-mem'];
   if (spec.ratePps > 0) tool.push('--rate', `${Math.round(spec.ratePps)}pps`);
   return execInNetnsArgv(spec.netns, tool, spec.cpus[0]);
 }
@@ -59,14 +59,21 @@ export const trafgenGenerator: TrafficDriver = {
   },
 
   async start(spec: TrafficSpec): Promise<RunningTraffic> {
-    const configPath = path.join(spec.pinDir.replace(/^\/sys\/fs\/bpf/, '/tmp'), 'trafgen.cfg');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(path.dirname(configPath), { recursive: true });
+    const configPath = path.join(spec.scratchDir, 'trafgen.cfg');
     writeFileSync(configPath, trafgenConfig(spec.frame));
     const [file, ...args] = trafgenArgv(spec, configPath);
     const started = performance.now();
     let interrupted = false;
-    const child = execa(file!, args, { reject: false, all: true, timeout: spec.durationMs + 15_000 });
+    // trafgen forks a worker per CPU: run it in its own process group and signal
+    // the group, or a killed parent leaves a worker sending (and holding our pipes).
+    const child = execa(file!, args, { reject: false, all: true, detached: true, timeout: spec.durationMs + 15_000 });
+    const signalGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        /* already gone */
+      }
+    };
     const finished = child.then((r): GeneratorReport => {
       const output = String(r.all ?? '');
       const failure = trafgenFailureMessage(output);
@@ -80,8 +87,8 @@ export const trafgenGenerator: TrafficDriver = {
       finished,
       async stop() {
         interrupted = true;
-        if (child.exitCode === null) child.kill('SIGINT');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 1000); // trafgen may ignore SIGINT
+        signalGroup('SIGINT');
+        const timer = setTimeout(() => signalGroup('SIGKILL'), 1000); // trafgen may ignore SIGINT
         try {
           return await finished;
         } finally {

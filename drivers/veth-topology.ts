@@ -65,8 +65,19 @@ export function vethUpCommands(t: VethTopology): string[][] {
   return cmds;
 }
 
-/** Deleting the namespaces deletes their veths and any XDP attachment on them. */
+/**
+ * Kills every process still inside the namespace (an orphaned generator
+ * worker, say), then deletes it: that takes its veths and XDP attachments too.
+ */
 export async function deleteNetns(name: string): Promise<void> {
+  const pids = await run(['ip', 'netns', 'pids', name], { okExitCodes: [0, 1] });
+  for (const pid of pids.stdout.split('\n').map(Number).filter((p) => Number.isInteger(p) && p > 1)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
   await run(['ip', 'netns', 'del', name], { okExitCodes: [0, 1] });
 }
 
@@ -79,14 +90,6 @@ export async function bringUpVeth(t: VethTopology, onCreated: (netns: string) =>
     await run(argv);
     if (argv[1] === 'netns' && argv[2] === 'add') onCreated(argv[3]!);
   }
-}
-
-export async function ifindexOf(e: Endpoint): Promise<number> {
-  const out = await run(['ip', '-n', e.netns, '-j', 'link', 'show', 'dev', e.dev]);
-  const parsed = JSON.parse(out.stdout) as { ifindex: number }[];
-  const idx = parsed[0]?.ifindex;
-  if (!idx) throw new Error(`no ifindex for ${e.dev} in ${e.netns}`);
-  return idx;
 }
 
 /** GRO on the receiving veth lets XDP-transmitted frames arrive when it has no native XDP program. */

@@ -28,8 +28,10 @@ export function parseHelperAnswer<T extends object>(stdout: string): T & { ok: t
   } catch {
     throw new Error(`xdpb helper printed something that is not JSON: ${line.slice(0, 200)}`);
   }
-  const answer = parsed as { ok?: boolean };
-  if (answer.ok !== true) throw refusalFrom(parsed as HelperFailure);
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { ok?: unknown }).ok !== 'boolean') {
+    throw new Error(`xdpb helper gave an unexpected answer: ${line.slice(0, 200)}`);
+  }
+  if ((parsed as { ok: boolean }).ok !== true) throw refusalFrom(parsed as HelperFailure);
   return parsed as T & { ok: true };
 }
 
@@ -80,8 +82,10 @@ export async function queryAttached(netns: string, dev: string): Promise<Attache
   return parseHelperAnswer<AttachedIds>(await helper(['query', '--netns', netns, '--dev', dev]));
 }
 
-export async function setMapU32(mapPin: string, key: number, value: number): Promise<void> {
-  parseHelperAnswer(await helper(['map-set', '--map', mapPin, '--key', String(key), '--value', String(value)]));
+/** Points devmap slot `key` at `dev`; the ifindex is resolved inside `netns` (as the kernel will). */
+export async function setDevmapPort(mapPin: string, key: number, netns: string, dev: string): Promise<number> {
+  const a = parseHelperAnswer<{ ifindex: number }>(await helper(['devmap-set', '--map', mapPin, '--key', String(key), '--netns', netns, '--dev', dev]));
+  return a.ifindex;
 }
 
 /** argv prefix that runs a tool inside a netns (optionally pinned to a CPU), killed if the harness dies. */

@@ -22,8 +22,9 @@ function macBytes(mac: string): number[] {
 }
 
 function ipBytes(ip: string): number[] {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new RangeError(`not an IPv4 address: ${ip}`);
   const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new RangeError(`not an IPv4 address: ${ip}`);
+  if (parts.some((p) => p > 255)) throw new RangeError(`not an IPv4 address: ${ip}`);
   return parts;
 }
 

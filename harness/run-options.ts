@@ -1,6 +1,6 @@
 /* Validates `bench run` options before anything is created. Every problem is
  * reported at once, each naming its flag and what it accepts. */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { findScenario, SCENARIOS, type Scenario } from '../scenarios/builtin.ts';
 import { GENERATOR_NAMES } from '../drivers/generators.ts';
@@ -61,7 +61,8 @@ function checkOutDir(dir: string, errors: string[]): void {
   while (!existsSync(probe)) probe = path.dirname(probe);
   try {
     if (!statSync(probe).isDirectory()) throw new Error('not a directory');
-    accessSync(probe, constants.W_OK);
+    // access(W_OK) says yes to root everywhere; only a real create proves it (removed at once).
+    rmdirSync(mkdtempSync(path.join(probe, '.xdpb-probe-')));
   } catch {
     errors.push(`--out ${dir}: ${probe} is not a writable directory; choose another --out`);
   }

@@ -18,7 +18,7 @@ export function resourcePrefix(runId: string): string {
 
 /** `xdpb-<runId>-gen` -> runId; null for names that are not ours. */
 export function runIdOfResource(name: string): string | null {
-  const m = new RegExp(`^${RESOURCE_PREFIX}([0-9a-z]+)(?:-|$)`).exec(name);
+  const m = new RegExp(`^${RESOURCE_PREFIX}([0-9a-f]{8})(?:-|$)`).exec(name);
   return m ? m[1]! : null;
 }
 

@@ -3,12 +3,13 @@
  * after every case; everything taken is on the cleanup stack. */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CounterSampler } from '../drivers/counter-sampler.ts';
 import { GeneratorFailure, type RunningTraffic, type TrafficDriver } from '../drivers/traffic-driver.ts';
-import { bringUpVeth, deleteNetns, ifindexOf, planVethTopology, setGro, type VethTopology } from '../drivers/veth-topology.ts';
-import { attachProgram, detachProgram, loadObject, setMapU32, type LoadedObject } from '../drivers/xdpb-helper.ts';
+import { bringUpVeth, deleteNetns, planVethTopology, setGro, type VethTopology } from '../drivers/veth-topology.ts';
+import { attachProgram, detachProgram, loadObject, setDevmapPort, type LoadedObject } from '../drivers/xdpb-helper.ts';
 import type { Scenario } from '../scenarios/builtin.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { CleanupStack } from './cleanup-stack.ts';
@@ -71,6 +72,7 @@ interface Rig {
   topology: VethTopology;
   dut: LoadedObject;
   pinRoot: string;
+  scratchDir: string;
   sampler: CounterSampler;
 }
 
@@ -87,6 +89,9 @@ async function setUpRig(runId: string, plan: RunPlan, stack: CleanupStack, log: 
   log.info(`topology: veth pairs in netns ${topology.genNetns} and ${topology.dutNetns}`);
   await bringUpVeth(topology, (ns) => stack.push(`netns ${ns}`, () => deleteNetns(ns)));
 
+  const scratchDir = path.join(tmpdir(), prefix);
+  mkdirSync(scratchDir, { recursive: true });
+  stack.push(`scratch ${scratchDir}`, async () => rmSync(scratchDir, { recursive: true, force: true }));
   const pinRoot = path.join(BPFFS_ROOT, prefix);
   mkdirSync(pinRoot, { recursive: true });
   stack.push(`bpffs ${pinRoot}`, async () => rmSync(pinRoot, { recursive: true, force: true }));
@@ -112,7 +117,7 @@ async function setUpRig(runId: string, plan: RunPlan, stack: CleanupStack, log: 
     },
   });
   stack.push('counter sampler', () => sampler.stop());
-  return { topology, dut, pinRoot, sampler };
+  return { topology, dut, pinRoot, scratchDir, sampler };
 }
 
 async function runTraffic(plan: RunPlan, rig: Rig, scenario: Scenario, durationMs: number): Promise<RunningTraffic> {
@@ -123,7 +128,7 @@ async function runTraffic(plan: RunPlan, rig: Rig, scenario: Scenario, durationM
   });
   return plan.generator.start({
     netns: t.gen0.netns, dev: t.gen0.dev, frame, durationMs, cpus: plan.generatorCpus,
-    ratePps: plan.ratePps, pinDir: rig.pinRoot,
+    ratePps: plan.ratePps, scratchDir: rig.scratchDir,
   });
 }
 
@@ -133,10 +138,12 @@ async function measureCase(plan: RunPlan, rig: Rig, scenario: Scenario, mode: Xd
   // Warm-up: caches, JIT'd code and rings settle; not counted. Also proves frames arrive.
   log.info(`${label}: warm-up ${plan.warmupMs / 1000} s`);
   const before = await rig.sampler.sampleNow();
-  const warm = await runTraffic(plan, rig, scenario, plan.warmupMs);
-  signal.addEventListener('abort', () => void warm.stop(), { once: true });
-  await warm.finished;
-  throwIfAborted(signal);
+  const warm = await runTraffic(plan, rig, scenario, plan.warmupMs + 2000);
+  try {
+    await pause(plan.warmupMs, signal);
+  } finally {
+    await warm.stop();
+  }
   const after = await rig.sampler.sampleNow();
   const seen = (s: typeof after) => s.stats[SOURCE.dutProgram]!.packets.flat().reduce((a, b) => a + b, 0);
   if (seen(after) === seen(before)) {
@@ -219,7 +226,7 @@ async function runCase(plan: RunPlan, rig: Rig, scenario: Scenario, mode: XdpMod
       stack.push(`gro off on ${t.dut0.dev}`, () => setGro(t.dut0, false));
     }
     if (scenario.proof === 'redirected-to-gen1') {
-      await setMapU32(pinOf(rig.dut, 'map', 'xdpb_redirect_port'), 0, await ifindexOf(t.dut1));
+      await setDevmapPort(pinOf(rig.dut, 'map', 'xdpb_redirect_port'), 0, t.dut1.netns, t.dut1.dev);
     }
     return await measureCase(plan, rig, scenario, mode, signal, log);
   } catch (err) {

@@ -9,7 +9,7 @@
  *   attach   (--prog PIN | --obj F --prog-name N [--pin-dir D]) --netns NS --dev IF --mode M
  *   detach   --netns NS --dev IF --mode native|generic|offload
  *   query    --netns NS --dev IF
- *   map-set  --map PIN --key K --value V              (u32 key, u32 value)
+ *   devmap-set --map PIN --key K --netns NS --dev IF   (slot K -> IF, resolved inside NS)
  *   sample   --interval-ms N [--max-samples N] [--stats LABEL=PIN]... [--dev LABEL=NS/IF]...
  *   gen      --obj F --netns NS --dev IF --frame-hex HEX --duration-ms D
  *            [--cpus 0,1] [--rate-pps R] [--flows N] [--batch N]
@@ -147,14 +147,14 @@ struct args {
 	int nstats;
 	const char *devs[MAX_ITEMS];
 	int ndevs;
-	long long key, value, interval_ms, max_samples, duration_ms, rate_pps, flows, batch, cpu;
+	long long key, interval_ms, max_samples, duration_ms, rate_pps, flows, batch, cpu;
 	char **rest;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->key = a->value = -1;
+	a->key = -1;
 	a->interval_ms = 250;
 	a->flows = 1;
 	a->batch = 64;
@@ -173,7 +173,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		STR("--obj", obj) STR("--pin-dir", pin_dir) STR("--prog", prog) STR("--prog-name", prog_name)
 		STR("--netns", netns) STR("--dev", dev) STR("--mode", mode) STR("--map", map)
 		STR("--frame-hex", frame_hex) STR("--cpus", cpus)
-		NUM("--key", key) NUM("--value", value) NUM("--interval-ms", interval_ms)
+		NUM("--key", key) NUM("--interval-ms", interval_ms)
 		NUM("--max-samples", max_samples) NUM("--duration-ms", duration_ms) NUM("--rate-pps", rate_pps)
 		NUM("--flows", flows) NUM("--batch", batch) NUM("--cpu", cpu)
 #undef STR
@@ -441,17 +441,23 @@ static int cmd_query(struct args *a)
 	return 0;
 }
 
-static int cmd_map_set(struct args *a)
+/* Points a devmap slot at a device. The kernel resolves the ifindex in the
+ * caller's netns, so the update runs inside the device's namespace: done from
+ * the root namespace it would redirect to an unrelated root-namespace device. */
+static int cmd_devmap_set(struct args *a)
 {
-	if (!a->map || a->key < 0 || a->value < 0)
-		return usage("map-set needs --map, --key and --value");
+	int ifindex, status;
+	if (!a->map || a->key < 0 || !a->dev || !a->netns)
+		return usage("devmap-set needs --map, --key, --netns and --dev");
+	if ((status = resolve_dev(a->netns, a->dev, &ifindex)))
+		return status;
 	int fd = bpf_obj_get(a->map);
 	if (fd < 0)
 		return fail("open-pinned-map", errno, a->map);
-	__u32 k = (__u32)a->key, v = (__u32)a->value;
+	__u32 k = (__u32)a->key, v = (__u32)ifindex;
 	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
 		return fail("map-update", errno, a->map);
-	printf("{\"ok\":true}\n");
+	printf("{\"ok\":true,\"ifindex\":%d}\n", ifindex);
 	return 0;
 }
 
@@ -842,7 +848,7 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "attach")) return cmd_attach(&a);
 	if (!strcmp(c, "detach")) return cmd_detach(&a);
 	if (!strcmp(c, "query")) return cmd_query(&a);
-	if (!strcmp(c, "map-set")) return cmd_map_set(&a);
+	if (!strcmp(c, "devmap-set")) return cmd_devmap_set(&a);
 	if (!strcmp(c, "sample")) return cmd_sample(&a);
 	if (!strcmp(c, "gen")) return cmd_gen(&a);
 	if (!strcmp(c, "exec")) return cmd_exec(&a);

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything xdp bench needs on Debian 12 (run as root), then builds
+# native/. Safe to run again: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+
+APT_PACKAGES=(
+  # BPF objects and the libbpf helper
+  clang llvm libbpf-dev libelf-dev zlib1g-dev build-essential pkg-config
+  # topology, attach, counters, generators
+  iproute2 ethtool bpftool netsniff-ng tcpdump kmod
+  # canvas (chart rendering) builds from source here
+  libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm install" >&2
+  npm install --no-audit --no-fund --loglevel=error
+fi
+# canvas has no prebuilt binary reachable here: build it from source if needed.
+if ! node -e "require('canvas')" 2>/dev/null; then
+  echo "setup: building canvas from source" >&2
+  npm rebuild canvas --build-from-source --loglevel=error
+fi
+
+echo "setup: make -C native" >&2
+make -s -C native
