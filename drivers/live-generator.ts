@@ -48,9 +48,14 @@ export const liveGenerator: TrafficDriver = {
   async start(spec: TrafficSpec): Promise<RunningTraffic> {
     const [file, ...args] = liveGenArgv(spec);
     const child = execa(file!, args, { reject: false, timeout: spec.durationMs + 15_000 });
-    const started = performance.now();
+    let stopRequested = false;
     const finished = child.then((r): GeneratorReport => {
       if (r.exitCode === 2) throw new GeneratorFailure('live', String(r.stderr).trim());
+      if (!String(r.stdout).trim()) {
+        // Stopped before it could report (e.g. during its load): no own count.
+        if (stopRequested) return { framesSent: null, durationMs: 0 };
+        throw new GeneratorFailure('live', `xdpb gen ended without a report (${r.signal ?? `exit ${r.exitCode}`}): ${String(r.stderr).slice(-300)}`);
+      }
       const answer = parseHelperAnswer<LiveGenAnswer>(String(r.stdout));
       return {
         framesSent: answer.framesSent,
@@ -62,13 +67,13 @@ export const liveGenerator: TrafficDriver = {
     return {
       finished,
       async stop() {
+        stopRequested = true;
         if (child.exitCode === null) child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
         try {
           return await finished;
         } finally {
           clearTimeout(timer);
-          void started;
         }
       },
     };

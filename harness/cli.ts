@@ -116,6 +116,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('xdp bench: benchmark XDP programs in native, generic and offload mode')
     .version(harnessVersion())
     .showHelpAfterError('(run with --help for usage)')
+    .exitOverride() // before the subcommands, so they inherit it: usage errors exit 2
     .addHelpText('after', `
 Exit codes:
   0    success
@@ -156,7 +157,6 @@ async function main(): Promise<void> {
   const program = buildProgram((c) => {
     code = c;
   });
-  program.exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     await program.parseAsync(process.argv);

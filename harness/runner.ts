@@ -142,7 +142,7 @@ async function measureCase(plan: RunPlan, rig: Rig, scenario: Scenario, mode: Xd
   try {
     await pause(plan.warmupMs, signal);
   } finally {
-    await warm.stop();
+    await warm.stop().catch(() => undefined); // a warm-up report is not needed
   }
   const after = await rig.sampler.sampleNow();
   const seen = (s: typeof after) => s.stats[SOURCE.dutProgram]!.packets.flat().reduce((a, b) => a + b, 0);
@@ -154,7 +154,7 @@ async function measureCase(plan: RunPlan, rig: Rig, scenario: Scenario, mode: Xd
   for (let i = 0; i < plan.trials; i++) {
     throwIfAborted(signal);
     const traffic = await runTraffic(plan, rig, scenario, plan.settleMs + plan.durationMs + 2000);
-    const stopOnAbort = () => void traffic.stop();
+    const stopOnAbort = () => void traffic.stop().catch(() => undefined);
     signal.addEventListener('abort', stopOnAbort, { once: true });
     try {
       await pause(plan.settleMs, signal);

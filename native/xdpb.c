@@ -740,6 +740,10 @@ static int cmd_gen(struct args *a)
 	}
 	if (!ncpu)
 		return usage("gen needs --cpus (one thread per listed CPU)");
+	/* Stop requests may come while the object is still loading. */
+	struct sigaction st = { .sa_handler = on_stop };
+	sigaction(SIGTERM, &st, NULL);
+	sigaction(SIGINT, &st, NULL);
 	if ((status = resolve_dev(a->netns, a->dev, &ifindex)))
 		return status;
 	char flows[64], rate[64];
@@ -759,9 +763,6 @@ static int cmd_gen(struct args *a)
 
 	struct sigaction sa = { .sa_handler = on_wake }; /* no SA_RESTART: interrupts BPF_PROG_RUN */
 	sigaction(SIGUSR1, &sa, NULL);
-	struct sigaction st = { .sa_handler = on_stop };
-	sigaction(SIGTERM, &st, NULL);
-	sigaction(SIGINT, &st, NULL);
 	struct gen_thread th[MAX_ITEMS] = {};
 	int64_t start = now_ns(), deadline = start + a->duration_ms * 1000000LL;
 	for (int i = 0; i < ncpu; i++) {

@@ -1,0 +1,58 @@
+/* Bad input: one clear error naming the flag, exit code 2, nothing created. */
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { bench, outDir } from './helpers.ts';
+
+const cases: [string, string[], RegExp][] = [
+  ['unknown scenario', ['run', 'drop-everything'], /unknown scenario "drop-everything": expected one of drop-all, pass-all/],
+  ['bad mode', ['run', 'drop-all', '--modes', 'native,turbo'], /--modes: unknown mode "turbo"/],
+  ['negative duration', ['run', 'drop-all', '--duration', '-1'], /--duration "-1": expected a number from 0.2 to 3600/],
+  ['absurd duration', ['run', 'drop-all', '--duration', '99999999'], /--duration "99999999"/],
+  ['zero trials', ['run', 'drop-all', '--trials', '0'], /--trials "0": expected an integer from 1 to 100/],
+  ['bad generator', ['run', 'drop-all', '--generator', 'warp'], /--generator.*warp/],
+  ['unknown option', ['run', 'drop-all', '--turbo'], /unknown option '--turbo'/],
+  ['missing scenario', ['run'], /missing required argument 'scenario/],
+];
+
+for (const [name, args, message] of cases) {
+  test(`bad input: ${name}`, async (t) => {
+    const out = outDir('bad');
+    const r = await bench([...args, '--out', out], 30_000);
+    t.is(r.exitCode, 2, `${String(r.stdout)}\n${String(r.stderr)}`);
+    t.regex(String(r.stderr), message);
+    t.false(existsSync(out), 'nothing created');
+  });
+}
+
+test('bad input: unwritable --out', async (t) => {
+  const r = await bench(['run', 'drop-all', '--out', '/proc/xdpb-bench-test/out'], 30_000);
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /--out \/proc\/xdpb-bench-test\/out: .* is not a writable directory/);
+});
+
+test('several bad flags are reported at once', async (t) => {
+  const r = await bench(['run', 'drop-all', '--trials', '0', '--size', '20', '--modes', 'x'], 30_000);
+  t.is(r.exitCode, 2);
+  for (const flag of ['--trials', '--size', '--modes']) t.true(String(r.stderr).includes(flag), flag);
+});
+
+test('bench list names scenarios, modes and generators with availability', async (t) => {
+  const r = await bench(['list'], 30_000);
+  t.is(r.exitCode, 0);
+  for (const word of ['drop-all', 'tx-reflect', 'native', 'generic', 'offload', 'live', 'trafgen', 'pktgen']) t.true(String(r.stdout).includes(word), word);
+});
+
+test('bench doctor passes here and names packages for what is missing', async (t) => {
+  const r = await bench(['doctor'], 30_000);
+  t.is(r.exitCode, 0, String(r.stdout));
+  t.regex(String(r.stdout), /ok\s+root/);
+  t.regex(String(r.stdout), /native build/);
+});
+
+test('--help on run lists every flag and the exit codes', async (t) => {
+  const r = await bench(['run', '--help'], 30_000);
+  t.is(r.exitCode, 0);
+  for (const flag of ['--modes', '--trials', '--duration', '--warmup', '--generator', '--out', '--json']) t.true(String(r.stdout).includes(flag), flag);
+  const top = await bench(['--help'], 30_000);
+  t.regex(String(top.stdout), /130\s+interrupted/);
+});

@@ -1,0 +1,40 @@
+/* Every built-in scenario takes its action, and the proof counters behind the DUT agree. */
+import test from 'ava';
+import { bench, leftoversOf, outDir, QUICK, readResults } from './helpers.ts';
+import type { OkCase } from '../../harness/result-schema.ts';
+
+test.serial('pass-all, tx-reflect, redirect and aborted in native and generic mode', async (t) => {
+  const out = outDir('scenarios');
+  const r = await bench(['run', 'pass-all', 'tx-reflect', 'redirect', 'aborted', '--modes', 'native,generic', ...QUICK, '--out', out], 180_000);
+  t.is(r.exitCode, 0, String(r.stderr));
+  const results = readResults(out);
+  t.is(results.cases.length, 8);
+  for (const c of results.cases) {
+    t.is(c.state, 'ok', `${c.scenario}/${c.mode}: ${'reason' in c ? c.reason : ''}`);
+    const ok = c as OkCase;
+    t.false(ok.flags.includes('unexpected-action'), `${c.scenario}/${c.mode}: ${ok.notes.join('; ')}`);
+    t.false(ok.flags.includes('sources-disagree'), `${c.scenario}/${c.mode}: ${ok.notes.join('; ')}`);
+    if (c.scenario === 'tx-reflect' || c.scenario === 'redirect') {
+      for (const trial of ok.trials) t.true((trial.proofPps ?? 0) > 0, `${c.scenario}/${c.mode}: frames arrived behind the DUT`);
+    }
+  }
+  t.deepEqual(await leftoversOf(results.runId), []);
+});
+
+test.serial('trafgen: measured, or failed with trafgen\'s own message (never a low pps)', async (t) => {
+  const out = outDir('trafgen');
+  const r = await bench(['run', 'drop-all', '--modes', 'native,generic', '--generator', 'trafgen', ...QUICK, '--out', out]);
+  t.true(r.exitCode === 0 || r.exitCode === 1, String(r.stderr));
+  const results = readResults(out);
+  t.is(results.parameters.generator, 'trafgen');
+  for (const c of results.cases) {
+    if (c.state === 'ok') {
+      t.true(c.stats.xdpPps.median > 0);
+      t.true(c.flags.includes('generator-bound'), 'trafgen cannot saturate XDP_DROP on veth');
+    } else {
+      t.is(c.state, 'failed');
+      t.regex((c as { reason: string }).reason, /trafgen/);
+    }
+  }
+  t.deepEqual(await leftoversOf(results.runId), []);
+});
