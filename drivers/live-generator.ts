@@ -20,7 +20,8 @@ export interface LiveGenAnswer {
 export function liveGenArgv(spec: TrafficSpec): string[] {
   return [XDPB_HELPER, 'gen', '--obj', GEN_OBJECT, '--netns', spec.netns, '--dev', spec.dev,
     '--frame-hex', spec.frame.toString('hex'), '--duration-ms', String(Math.ceil(spec.durationMs)),
-    '--cpus', spec.cpus.join(','), '--rate-pps', String(Math.round(spec.ratePps))];
+    '--cpus', spec.cpus.join(','), '--rate-pps', String(Math.round(spec.ratePps)),
+    '--flows', String(spec.flows), '--set', `xdpb_src_port_base=${spec.frame.readUInt16BE(34)}`];
 }
 
 export function kernelSupportsLiveFrames(release: string): boolean {

@@ -12,6 +12,8 @@ export interface TrafficSpec {
   cpus: number[];
   /** Target rate over all threads; 0 = as fast as possible. */
   ratePps: number;
+  /** Distinct flows: the UDP source port cycles through `flows` values from the frame's own. */
+  flows: number;
   /** A private directory of the run for config files (removed with the run). */
   scratchDir: string;
 }

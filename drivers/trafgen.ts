@@ -35,9 +35,20 @@ export function trafgenFailureMessage(output: string): string | null {
   return line ? line.trim() : null;
 }
 
-/** trafgen's config language: one packet, its bytes in braces. */
-export function trafgenConfig(frame: Buffer): string {
-  const bytes = [...frame].map((b) => `0x${b.toString(16).padStart(2, '0')}`);
+/** Offset of the UDP source port's low byte in the harness's Ethernet/IPv4/UDP frame. */
+const UDP_SRC_PORT_LOW_BYTE = 35;
+export const TRAFGEN_MAX_FLOWS = 256;
+
+/**
+ * trafgen's config language: one packet, its bytes in braces. With flows > 1
+ * the low byte of the UDP source port counts up per packet (`dinc`), which
+ * limits trafgen to 256 flows.
+ */
+export function trafgenConfig(frame: Buffer, flows = 1): string {
+  if (!Number.isInteger(flows) || flows < 1 || flows > TRAFGEN_MAX_FLOWS) throw new RangeError(`trafgen supports 1..${TRAFGEN_MAX_FLOWS} flows, got ${flows}`);
+  const base = frame[UDP_SRC_PORT_LOW_BYTE]!;
+  if (flows > 1 && base + flows - 1 > 255) throw new RangeError(`source port low byte ${base} + ${flows} flows overflows a byte`);
+  const bytes = [...frame].map((b, i) => (flows > 1 && i === UDP_SRC_PORT_LOW_BYTE ? `dinc(${base}, ${base + flows - 1})` : `0x${b.toString(16).padStart(2, '0')}`));
   return `{ ${bytes.join(', ')} }\n`;
 }
 
@@ -60,7 +71,7 @@ export const trafgenGenerator: TrafficDriver = {
 
   async start(spec: TrafficSpec): Promise<RunningTraffic> {
     const configPath = path.join(spec.scratchDir, 'trafgen.cfg');
-    writeFileSync(configPath, trafgenConfig(spec.frame));
+    writeFileSync(configPath, trafgenConfig(spec.frame, spec.flows));
     const [file, ...args] = trafgenArgv(spec, configPath);
     const started = performance.now();
     let interrupted = false;

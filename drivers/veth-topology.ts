@@ -1,11 +1,14 @@
 /* Topology `veth`: two network namespaces joined by two veth pairs.
  *
- *   <prefix>-gen                      <prefix>-dut
- *   gen0 198.18.0.1 ---------------- dut0 198.18.0.2   ingress: the DUT program
- *   gen1 198.19.0.1 ---------------- dut1 198.19.0.2   egress of the redirect scenario
+ *   xdpb-<id>-gen                      xdpb-<id>-dut
+ *   g<id>-0 198.18.0.1 -------------- d<id>-0 198.18.0.2   ingress: the DUT program
+ *   g<id>-1 198.19.0.1 -------------- d<id>-1 198.19.0.2   egress of the redirect scenario
  *
  * 198.18.0.0/15 is the range RFC 2544 reserves for benchmarking. Every name
- * carries the run's prefix, so two runs never collide and leftovers are found.
+ * carries the run id, so two runs never collide and leftovers are found; the
+ * device names too, because the kernel names threaded-NAPI kthreads after
+ * the device ("napi/d<id>-0-N"), and the harness must find its own.
+ * (Field names gen0/dut0/... are roles; `.dev` is the interface name.)
  */
 import { run } from '../harness/exec.ts';
 
@@ -28,17 +31,19 @@ export interface VethTopology {
   gen1: Endpoint;
 }
 
+/** `resourcePrefix` is `xdpb-<8 hex run id>`; interface names use the id (IFNAMSIZ is 16). */
 export function planVethTopology(resourcePrefix: string): VethTopology {
   const genNetns = `${resourcePrefix}-gen`;
   const dutNetns = `${resourcePrefix}-dut`;
+  const id = resourcePrefix.slice(-8);
   return {
     kind: 'veth',
     genNetns,
     dutNetns,
-    gen0: { netns: genNetns, dev: 'gen0', mac: '02:58:44:50:00:10', ip: '198.18.0.1' },
-    dut0: { netns: dutNetns, dev: 'dut0', mac: '02:58:44:50:00:20', ip: '198.18.0.2' },
-    gen1: { netns: genNetns, dev: 'gen1', mac: '02:58:44:50:00:11', ip: '198.19.0.1' },
-    dut1: { netns: dutNetns, dev: 'dut1', mac: '02:58:44:50:00:21', ip: '198.19.0.2' },
+    gen0: { netns: genNetns, dev: `g${id}-0`, mac: '02:58:44:50:00:10', ip: '198.18.0.1' },
+    dut0: { netns: dutNetns, dev: `d${id}-0`, mac: '02:58:44:50:00:20', ip: '198.18.0.2' },
+    gen1: { netns: genNetns, dev: `g${id}-1`, mac: '02:58:44:50:00:11', ip: '198.19.0.1' },
+    dut1: { netns: dutNetns, dev: `d${id}-1`, mac: '02:58:44:50:00:21', ip: '198.19.0.2' },
   };
 }
 

@@ -5,10 +5,12 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { SCENARIOS } from '../scenarios/builtin.ts';
 import { chooseGenerator, GENERATORS, GENERATOR_NAMES } from '../drivers/generators.ts';
-import { BenchError, EXIT, MissingCapabilityError } from './errors.ts';
+import { BenchError, EXIT, MissingCapabilityError, UsageError } from './errors.ts';
 import { assertRequired, runChecks } from './preflight.ts';
 import { findLeftovers, removeLeftovers } from './run-registry.ts';
-import { runBench } from './runner.ts';
+import { runBench, type RunPlan } from './runner.ts';
+import { planDecoupled } from '../drivers/napi-placement.ts';
+import { TRAFGEN_MAX_FLOWS } from '../drivers/trafgen.ts';
 import { validateRunOptions, type RawRunOptions } from './run-options.ts';
 import { ALL_MODES, type RunResults } from './result-schema.ts';
 import { harnessVersion } from './environment.ts';
@@ -30,6 +32,14 @@ async function cmdRun(scenarioNames: string[], raw: RawRunOptions & { json?: boo
     throw new MissingCapabilityError((err as Error).message);
   }
   log(`generator: ${choice.driver.name} (${choice.why})`);
+  if (choice.driver.name === 'trafgen' && opts.flows > TRAFGEN_MAX_FLOWS) {
+    throw new UsageError(`--flows ${opts.flows}: trafgen supports at most ${TRAFGEN_MAX_FLOWS} flows; use --generator live`);
+  }
+  const cpuCount = os.cpus().length;
+  const placement = (opts.decouple ? planDecoupled(cpuCount) : null) ?? { generatorCpus: choice.driver.defaultCpus(cpuCount), dutNapiCpu: null };
+  log(placement.dutNapiCpu === null
+    ? `placement: coupled (generator on CPUs ${placement.generatorCpus.join(',')}; the DUT runs on the sender's CPU)`
+    : `placement: decoupled (generator on CPU ${placement.generatorCpus.join(',')}, DUT NAPI kthread pinned to CPU ${placement.dutNapiCpu})`);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -43,11 +53,14 @@ async function cmdRun(scenarioNames: string[], raw: RawRunOptions & { json?: boo
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const plan = {
+  const plan: RunPlan = {
     ...opts,
     settleMs: 300,
+    calibrationMs: 1000,
     generator: choice.driver,
-    generatorCpus: choice.driver.defaultCpus(os.cpus().length),
+    generatorReason: choice.why,
+    placement,
+    rateText: raw.rate,
     cvLimit: 0.1,
     argv: process.argv.slice(1).map((a, i) => (i === 0 ? 'bench' : a)),
   };
@@ -135,8 +148,11 @@ Exit codes:
     .option('--warmup <s>', 'seconds of traffic before the trials, not counted', '1')
     .option('--interval <ms>', 'counter sampling interval', '250')
     .addOption(new Option('--generator <name>', 'traffic generator').choices([...GENERATOR_NAMES]).default('auto'))
-    .option('--size <bytes>', 'packet size on the wire incl. 4-byte FCS (64..1518)', '64')
-    .option('--rate <pps>', 'target offered rate in packets/s; 0 = as fast as possible', '0')
+    .option('--sizes <list>', 'packet sizes on the wire incl. 4-byte FCS (64..1518), comma-separated: a sweep', '64')
+    .option('--rate <rate>', 'offered rate: 0 = as fast as possible, N = packets/s, N% = of the calibrated maximum', '0')
+    .option('--flows <n>', 'distinct flows (UDP source ports) in the traffic', '1')
+    .option('--work <name>', 'what the DUT program does per frame: no-touch, read-data, parse-ip, swap-macs', 'no-touch')
+    .option('--no-decouple', 'keep generator and DUT on the same CPUs (veth default: DUT NAPI threaded and pinned to its own CPU)')
     .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', '0.05')
     .option('--out <dir>', 'output directory (default: results/<timestamp>)')
     .option('--json', 'print results.json to stdout instead of the table')

@@ -48,6 +48,8 @@ export interface TrialResult {
   /** Generator side: its own count, and its interface's TX counter. */
   genOwnPps: number | null;
   genTxPps: number;
+  /** What the generator offered: its interface's TX plus what the DUT side refused (tx_dropped). */
+  offeredPps: number;
   /** DUT interface: link RX pps and driver (ethtool) XDP counters where the driver has them. */
   dutRxPps: number;
   driverXdpPps: number | null;
@@ -72,13 +74,24 @@ export interface CaseCommon {
   generator: string;
 }
 
+/** Where the generator and the DUT ran. */
+export interface CpuPlacementRecord {
+  generatorCpus: number[];
+  /** CPU of the DUT's threaded-NAPI kthread; null when it ran on the sender's CPU (coupled). */
+  dutNapiCpu: number | null;
+}
+
 export interface OkCase extends CaseCommon {
   state: 'ok';
   flags: CaseFlag[];
   /** Human-readable reasons behind each flag. */
   notes: string[];
+  placement: CpuPlacementRecord;
+  /** Target offered rate of the generator; 0 = as fast as it can. */
+  targetRatePps: number;
   stats: {
     xdpPps: Statistics;
+    offeredPps: Statistics;
     genTxPps: Statistics;
     dutRxPps: Statistics;
     lostBeforeXdpPps: Statistics;
@@ -122,7 +135,17 @@ export interface RunParameters {
   warmupS: number;
   sampleIntervalMs: number;
   generator: string;
+  /** Why this generator (auto-selection reason). */
+  generatorReason: string;
+  /** First of pktSizesBytes (kept for readers of single-size runs). */
   pktSizeBytes: number;
+  pktSizesBytes: number[];
+  flows: number;
+  /** Work the built-in DUT programs do per frame (xdpb_work knob). */
+  work: string;
+  /** --rate as given: pps, a percentage of the calibrated ceiling, or 0 (full speed). */
+  rate: string;
+  decouple: boolean;
   topology: 'veth';
   /** Relative tolerance for cross-checking counter sources (0.05 = 5 %). */
   agreementTolerance: number;
@@ -136,5 +159,14 @@ export interface RunResults {
   state: 'running' | 'complete' | 'interrupted' | 'failed';
   parameters: RunParameters;
   environment: EnvironmentInfo;
+  /** The generator's ceiling on this topology per packet size (offered pps into native XDP_DROP). */
+  calibration: CalibrationRecord[];
   cases: CaseResult[];
+}
+
+export interface CalibrationRecord {
+  pktSizeBytes: number;
+  generator: string;
+  offeredPps: number;
+  durationMs: number;
 }

@@ -7,6 +7,7 @@ import { GENERATOR_NAMES } from '../drivers/generators.ts';
 import { UsageError } from './errors.ts';
 import { MAX_PKT_SIZE_BYTES, MIN_PKT_SIZE_BYTES } from './frame.ts';
 import { ALL_MODES, type XdpMode } from './result-schema.ts';
+import { WORK_KNOB, type RateSpec, type Work } from './runner.ts';
 
 export interface RawRunOptions {
   modes: string;
@@ -15,8 +16,11 @@ export interface RawRunOptions {
   warmup: string;
   interval: string;
   generator: string;
-  size: string;
+  sizes: string;
   rate: string;
+  flows: string;
+  work: string;
+  decouple: boolean;
   out?: string;
   tolerance: string;
 }
@@ -29,8 +33,11 @@ export interface ValidRunOptions {
   warmupMs: number;
   sampleIntervalMs: number;
   generatorName: string;
-  pktSizeBytes: number;
-  ratePps: number;
+  pktSizesBytes: number[];
+  rate: RateSpec;
+  flows: number;
+  work: Work;
+  decouple: boolean;
   outDir: string;
   tolerance: number;
 }
@@ -68,6 +75,22 @@ function checkOutDir(dir: string, errors: string[]): void {
   }
 }
 
+/** "0" = full speed, "2500000" = pps, "50%" = half the generator's calibrated ceiling. */
+export function parseRate(text: string, errors: string[]): RateSpec {
+  const t = text.trim();
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(t);
+  if (pct) {
+    const p = Number(pct[1]);
+    if (p > 0 && p <= 100) return { kind: 'fraction', fraction: p / 100 };
+  } else if (/^\d+(\.\d+)?$/.test(t)) {
+    const pps = Number(t);
+    if (pps === 0) return { kind: 'max' };
+    if (pps >= 1 && pps <= 1e9) return { kind: 'pps', pps };
+  }
+  errors.push(`--rate "${text}": expected 0 (full speed), packets per second (1..1e9), or a percentage of the calibrated maximum (e.g. 50%)`);
+  return { kind: 'max' };
+}
+
 export function defaultOutDir(now = new Date()): string {
   const stamp = now.toISOString().replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
   return path.join('results', stamp);
@@ -95,8 +118,14 @@ export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions):
   const durationS = num(raw.duration, '--duration', LIMITS.durationS[0], LIMITS.durationS[1], errors);
   const warmupS = num(raw.warmup, '--warmup', LIMITS.warmupS[0], LIMITS.warmupS[1], errors);
   const intervalMs = num(raw.interval, '--interval', LIMITS.intervalMs[0], LIMITS.intervalMs[1], errors, true);
-  const pktSizeBytes = num(raw.size, '--size', MIN_PKT_SIZE_BYTES, MAX_PKT_SIZE_BYTES, errors, true);
-  const ratePps = num(raw.rate, '--rate', 0, 1e9, errors);
+  const pktSizesBytes: number[] = [];
+  for (const part of raw.sizes.split(',')) {
+    const size = num(part.trim(), '--sizes', MIN_PKT_SIZE_BYTES, MAX_PKT_SIZE_BYTES, errors, true);
+    if (Number.isFinite(size) && !pktSizesBytes.includes(size)) pktSizesBytes.push(size);
+  }
+  const rate = parseRate(raw.rate, errors);
+  const flows = num(raw.flows, '--flows', 1, 65_535, errors, true);
+  if (!(raw.work in WORK_KNOB)) errors.push(`--work "${raw.work}": expected one of ${Object.keys(WORK_KNOB).join(', ')}`);
   const tolerance = num(raw.tolerance, '--tolerance', 0.001, 0.5, errors);
   if (!(GENERATOR_NAMES as readonly string[]).includes(raw.generator)) {
     errors.push(`--generator "${raw.generator}": expected one of ${GENERATOR_NAMES.join(', ')}`);
@@ -109,6 +138,7 @@ export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions):
   if (errors.length) throw new UsageError(errors.join('\n'));
   return {
     scenarios, modes, trials, durationMs: durationS * 1000, warmupMs: warmupS * 1000,
-    sampleIntervalMs: intervalMs, generatorName: raw.generator, pktSizeBytes, ratePps, outDir, tolerance,
+    sampleIntervalMs: intervalMs, generatorName: raw.generator, pktSizesBytes, rate, flows,
+    work: raw.work as Work, decouple: raw.decouple, outDir, tolerance,
   };
 }

@@ -1,12 +1,14 @@
-/* One run: topology up -> load the object once -> per scenario and mode:
- * attach, warm up, trials, detach -> topology down. Results are written
- * after every case; everything taken is on the cleanup stack. */
+/* One run: topology up -> load the object once -> calibrate the generator
+ * per packet size -> per scenario and mode: attach, decouple, then per size:
+ * warm up, trials -> detach -> topology down. Results are written after every
+ * case; everything taken is on the cleanup stack. */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CounterSampler } from '../drivers/counter-sampler.ts';
+import { CounterSampler, type RawSample } from '../drivers/counter-sampler.ts';
+import { decoupleDut, setThreadedNapi, type CpuPlacement } from '../drivers/napi-placement.ts';
 import { GeneratorFailure, type RunningTraffic, type TrafficDriver } from '../drivers/traffic-driver.ts';
 import { bringUpVeth, deleteNetns, planVethTopology, setGro, type VethTopology } from '../drivers/veth-topology.ts';
 import { attachProgram, detachProgram, loadObject, setDevmapPort, type LoadedObject } from '../drivers/xdpb-helper.ts';
@@ -17,25 +19,38 @@ import { collectEnvironment } from './environment.ts';
 import { InterruptedError, KernelRefusalError } from './errors.ts';
 import { buildUdpFrame } from './frame.ts';
 import { BENCH_OBJECT, BPFFS_ROOT } from './paths.ts';
-import { SCHEMA_VERSION, type CaseResult, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
+import { ensureBpffs } from './preflight.ts';
+import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
 import { findLeftovers, registerRun, removeLeftovers, resourcePrefix, unregisterRun } from './run-registry.ts';
 import { summarize } from './statistics.ts';
 import { analyseTrial, judgeCase, SOURCE } from './trial-analysis.ts';
-import { ensureBpffs } from './preflight.ts';
+
+/** Work the built-in DUT programs do per frame: values of the xdpb_work knob (native/xdpb_stats.h). */
+export const WORK_KNOB = { 'no-touch': 0, 'read-data': 1, 'parse-ip': 2, 'swap-macs': 3 } as const;
+export type Work = keyof typeof WORK_KNOB;
+
+/** --rate: full speed, a fixed pps, or a fraction of the generator's calibrated ceiling. */
+export type RateSpec = { kind: 'max' } | { kind: 'pps'; pps: number } | { kind: 'fraction'; fraction: number };
 
 export interface RunPlan {
   scenarios: Scenario[];
   modes: XdpMode[];
+  pktSizesBytes: number[];
   trials: number;
   durationMs: number;
   warmupMs: number;
   sampleIntervalMs: number;
   /** Time between starting the generator and the trial window (ramp-up excluded). */
   settleMs: number;
+  calibrationMs: number;
   generator: TrafficDriver;
-  generatorCpus: number[];
-  ratePps: number;
-  pktSizeBytes: number;
+  generatorReason: string;
+  /** CPUs for generator threads and the DUT's NAPI kthread; dutNapiCpu null = coupled. */
+  placement: CpuPlacement;
+  rate: RateSpec;
+  rateText: string;
+  flows: number;
+  work: Work;
   outDir: string;
   tolerance: number;
   cvLimit: number;
@@ -86,7 +101,7 @@ function pinOf(obj: LoadedObject, kind: 'prog' | 'map', name: string): string {
 async function setUpRig(runId: string, plan: RunPlan, stack: CleanupStack, log: RunLog): Promise<Rig> {
   const prefix = resourcePrefix(runId);
   const topology = planVethTopology(prefix);
-  log.info(`topology: veth pairs in netns ${topology.genNetns} and ${topology.dutNetns}`);
+  log.info(`topology: veth ${topology.gen0.dev} <-> ${topology.dut0.dev} in netns ${topology.genNetns} / ${topology.dutNetns}`);
   await bringUpVeth(topology, (ns) => stack.push(`netns ${ns}`, () => deleteNetns(ns)));
 
   const scratchDir = path.join(tmpdir(), prefix);
@@ -96,7 +111,7 @@ async function setUpRig(runId: string, plan: RunPlan, stack: CleanupStack, log: 
   mkdirSync(pinRoot, { recursive: true });
   stack.push(`bpffs ${pinRoot}`, async () => rmSync(pinRoot, { recursive: true, force: true }));
   // The DUT object is loaded once; its programs are attached in each mode.
-  const dut = await loadObject(BENCH_OBJECT, path.join(pinRoot, 'dut'));
+  const dut = await loadObject(BENCH_OBJECT, path.join(pinRoot, 'dut'), { xdpb_work: WORK_KNOB[plan.work] });
   // Sinks on the generator side receive (and count) reflected and redirected frames:
   // a veth peer needs an XDP program for XDP-transmitted frames to arrive.
   const sinks: Record<string, LoadedObject> = {};
@@ -120,119 +135,177 @@ async function setUpRig(runId: string, plan: RunPlan, stack: CleanupStack, log: 
   return { topology, dut, pinRoot, scratchDir, sampler };
 }
 
-async function runTraffic(plan: RunPlan, rig: Rig, scenario: Scenario, durationMs: number): Promise<RunningTraffic> {
+async function startTraffic(plan: RunPlan, rig: Rig, dstPort: number, pktSizeBytes: number, ratePps: number, durationMs: number): Promise<RunningTraffic> {
   const t = rig.topology;
   const frame = buildUdpFrame({
     srcMac: t.gen0.mac, dstMac: t.dut0.mac, srcIp: t.gen0.ip, dstIp: t.dut0.ip,
-    srcPort: 9, dstPort: scenario.dstPort, pktSizeBytes: plan.pktSizeBytes,
+    srcPort: 1024, dstPort, pktSizeBytes,
   });
   return plan.generator.start({
-    netns: t.gen0.netns, dev: t.gen0.dev, frame, durationMs, cpus: plan.generatorCpus,
-    ratePps: plan.ratePps, scratchDir: rig.scratchDir,
+    netns: t.gen0.netns, dev: t.gen0.dev, frame, durationMs, cpus: plan.placement.generatorCpus,
+    ratePps, flows: plan.flows, scratchDir: rig.scratchDir,
   });
 }
 
-async function measureCase(plan: RunPlan, rig: Rig, scenario: Scenario, mode: XdpMode, signal: AbortSignal, log: RunLog): Promise<CaseResult> {
-  const common = { scenario: scenario.name, mode, pktSizeBytes: plan.pktSizeBytes, generator: plan.generator.name };
-  const label = `${scenario.name}/${mode}`;
-  // Warm-up: caches, JIT'd code and rings settle; not counted. Also proves frames arrive.
-  log.info(`${label}: warm-up ${plan.warmupMs / 1000} s`);
-  const before = await rig.sampler.sampleNow();
-  const warm = await runTraffic(plan, rig, scenario, plan.warmupMs + 2000);
-  try {
-    await pause(plan.warmupMs, signal);
-  } finally {
-    await warm.stop().catch(() => undefined); // a warm-up report is not needed
-  }
-  const after = await rig.sampler.sampleNow();
-  const seen = (s: typeof after) => s.stats[SOURCE.dutProgram]!.packets.flat().reduce((a, b) => a + b, 0);
-  if (seen(after) === seen(before)) {
-    return { ...common, state: 'failed', stage: 'warm-up', reason: `no frame reached the ${mode} XDP program during warm-up (generator ${plan.generator.name} on ${rig.topology.gen0.dev})` };
-  }
+interface Window {
+  start: RawSample;
+  end: RawSample;
+  framesSent: number | null;
+  genDurationMs: number | null;
+}
 
+/** Runs the generator, and samples a window of durationMs after settleMs. */
+async function trafficWindow(plan: RunPlan, rig: Rig, dstPort: number, pktSizeBytes: number, ratePps: number, durationMs: number, signal: AbortSignal): Promise<Window> {
+  const traffic = await startTraffic(plan, rig, dstPort, pktSizeBytes, ratePps, plan.settleMs + durationMs + 2000);
+  const stopOnAbort = () => void traffic.stop().catch(() => undefined);
+  signal.addEventListener('abort', stopOnAbort, { once: true });
+  try {
+    await pause(plan.settleMs, signal);
+    const start = await rig.sampler.sampleNow();
+    await pause(durationMs, signal);
+    const end = await rig.sampler.sampleNow();
+    const report = await traffic.stop();
+    return { start, end, framesSent: report.framesSent, genDurationMs: report.durationMs };
+  } catch (err) {
+    await traffic.stop().catch(() => undefined);
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', stopOnAbort);
+  }
+}
+
+/** Attaches the DUT program in `mode` and decouples it from the generator when planned. */
+async function attachDut(plan: RunPlan, rig: Rig, program: string, scenarioName: string, mode: XdpMode, stack: CleanupStack): Promise<void> {
+  const t = rig.topology;
+  const target = { netns: t.dut0.netns, dev: t.dut0.dev, mode };
+  if (mode === 'offload') {
+    // An offloaded program is bound to its device at load time: same object file, own load.
+    await attachProgram(target, { objectPath: BENCH_OBJECT, programName: program, pinDir: path.join(rig.pinRoot, `offload-${scenarioName}`) });
+  } else {
+    await attachProgram(target, { pin: pinOf(rig.dut, 'prog', program) });
+  }
+  stack.push(`detach ${mode} from ${t.dut0.dev}`, () => detachProgram(target));
+  if (mode === 'generic') {
+    // Without a native program, veth accepts XDP-transmitted frames only with GRO on.
+    await setGro(t.dut0, true);
+    stack.push(`gro off on ${t.dut0.dev}`, () => setGro(t.dut0, false));
+  }
+  if (plan.placement.dutNapiCpu !== null && mode !== 'offload') {
+    await decoupleDut(t.dut0, plan.placement.dutNapiCpu);
+    stack.push(`threaded NAPI off on ${t.dut0.dev}`, () => setThreadedNapi(t.dut0, false));
+  }
+}
+
+/** The generator's ceiling into native XDP_DROP on this topology: what `--rate N%` refers to. */
+async function calibrate(plan: RunPlan, rig: Rig, pktSizeBytes: number, stack: CleanupStack, signal: AbortSignal, log: RunLog): Promise<CalibrationRecord> {
+  const mark = stack.size;
+  try {
+    await attachDut(plan, rig, 'xdp_drop', 'calibration', 'native', stack);
+    const w = await trafficWindow(plan, rig, 9, pktSizeBytes, 0, plan.calibrationMs, signal);
+    const dt = (w.end.tNs - w.start.tNs) / 1e9;
+    const field = (s: RawSample, f: 'tx_packets' | 'tx_dropped') => s.dev[SOURCE.genDev]?.link?.[f] ?? 0;
+    const offered = (field(w.end, 'tx_packets') + field(w.end, 'tx_dropped') - field(w.start, 'tx_packets') - field(w.start, 'tx_dropped')) / dt;
+    log.info(`calibration: ${plan.generator.name} offers ${(offered / 1e6).toFixed(3)} Mpps at ${pktSizeBytes} B into native XDP_DROP`);
+    return { pktSizeBytes, generator: plan.generator.name, offeredPps: offered, durationMs: dt * 1e3 };
+  } finally {
+    await stack.releaseTo(mark);
+  }
+}
+
+function targetRate(plan: RunPlan, calibration: CalibrationRecord | undefined): number {
+  if (plan.rate.kind === 'max') return 0;
+  if (plan.rate.kind === 'pps') return plan.rate.pps;
+  if (!calibration) throw new Error('a rate given as a fraction needs the calibration');
+  return plan.rate.fraction * calibration.offeredPps;
+}
+
+async function measureSize(plan: RunPlan, rig: Rig, scenario: Scenario, mode: XdpMode, pktSizeBytes: number, ratePps: number, signal: AbortSignal, log: RunLog): Promise<CaseResult> {
+  const common = { scenario: scenario.name, mode, pktSizeBytes, generator: plan.generator.name };
+  const label = `${scenario.name}/${mode}/${pktSizeBytes}B`;
+  // Warm-up: caches, JIT'd code and rings settle; not counted. Also proves frames arrive.
+  if (plan.warmupMs > 0) {
+    log.info(`${label}: warm-up ${plan.warmupMs / 1000} s`);
+    const w = await trafficWindow(plan, rig, scenario.dstPort, pktSizeBytes, ratePps, plan.warmupMs, signal);
+    const seen = (s: RawSample) => s.stats[SOURCE.dutProgram]!.packets.flat().reduce((a, b) => a + b, 0);
+    if (seen(w.end) === seen(w.start)) {
+      return { ...common, state: 'failed', stage: 'warm-up', reason: `no frame reached the ${mode} XDP program during warm-up (generator ${plan.generator.name} on ${rig.topology.gen0.dev})` };
+    }
+  }
   const trials: TrialResult[] = [];
   for (let i = 0; i < plan.trials; i++) {
     throwIfAborted(signal);
-    const traffic = await runTraffic(plan, rig, scenario, plan.settleMs + plan.durationMs + 2000);
-    const stopOnAbort = () => void traffic.stop().catch(() => undefined);
-    signal.addEventListener('abort', stopOnAbort, { once: true });
-    try {
-      await pause(plan.settleMs, signal);
-      const start = await rig.sampler.sampleNow();
-      await pause(plan.durationMs, signal);
-      const end = await rig.sampler.sampleNow();
-      const report = await traffic.stop();
-      const trial = analyseTrial({
-        index: i, mode, window: rig.sampler.between(start.tNs, end.tNs), proof: scenario.proof,
-        genOwnFrames: report.framesSent, genOwnDurationMs: report.durationMs,
-      });
-      rig.sampler.forgetBefore(end.tNs);
-      trials.push(trial);
-      log.info(`${label}: trial ${i + 1}/${plan.trials}: ${(trial.xdpPps / 1e6).toFixed(3)} Mpps processed, ${(trial.genTxPps / 1e6).toFixed(3)} Mpps sent`);
-    } catch (err) {
-      await traffic.stop().catch(() => undefined);
-      if (err instanceof GeneratorFailure) {
-        return { ...common, state: 'failed', stage: `trial ${i + 1}`, reason: err.message };
-      }
-      throw err;
-    } finally {
-      signal.removeEventListener('abort', stopOnAbort);
-    }
+    const w = await trafficWindow(plan, rig, scenario.dstPort, pktSizeBytes, ratePps, plan.durationMs, signal);
+    const trial = analyseTrial({
+      index: i, mode, window: rig.sampler.between(w.start.tNs, w.end.tNs), proof: scenario.proof,
+      genOwnFrames: w.framesSent, genOwnDurationMs: w.genDurationMs,
+    });
+    rig.sampler.forgetBefore(w.end.tNs);
+    trials.push(trial);
+    log.info(`${label}: trial ${i + 1}/${plan.trials}: ${(trial.xdpPps / 1e6).toFixed(3)} Mpps processed, ${(trial.offeredPps / 1e6).toFixed(3)} Mpps offered`);
   }
   const verdict = judgeCase({
-    trials, expectedAction: scenario.expectedAction, generatorCpus: plan.generatorCpus,
+    trials, expectedAction: scenario.expectedAction, generatorCpus: plan.placement.generatorCpus,
     tolerance: plan.tolerance, cvLimit: plan.cvLimit,
   });
+  const stat = (f: (t: TrialResult) => number) => summarize(trials.map(f));
   return {
     ...common,
     state: 'ok',
     flags: verdict.flags,
     notes: verdict.notes,
+    placement: { generatorCpus: plan.placement.generatorCpus, dutNapiCpu: mode === 'offload' ? null : plan.placement.dutNapiCpu },
+    targetRatePps: ratePps,
     stats: {
-      xdpPps: summarize(trials.map((t) => t.xdpPps)),
-      genTxPps: summarize(trials.map((t) => t.genTxPps)),
-      dutRxPps: summarize(trials.map((t) => t.dutRxPps)),
-      lostBeforeXdpPps: summarize(trials.map((t) => t.lostBeforeXdpPps)),
+      xdpPps: stat((t) => t.xdpPps),
+      offeredPps: stat((t) => t.offeredPps),
+      genTxPps: stat((t) => t.genTxPps),
+      dutRxPps: stat((t) => t.dutRxPps),
+      lostBeforeXdpPps: stat((t) => t.lostBeforeXdpPps),
     },
     trials,
   };
 }
 
-/** Attaches the scenario's program in `mode`; a refusal becomes a skipped case with the kernel's words. */
-async function runCase(plan: RunPlan, rig: Rig, scenario: Scenario, mode: XdpMode, stack: CleanupStack, signal: AbortSignal, log: RunLog): Promise<CaseResult> {
-  const common = { scenario: scenario.name, mode, pktSizeBytes: plan.pktSizeBytes, generator: plan.generator.name };
+/**
+ * One scenario in one mode, every packet size: a refused attach makes every
+ * size `skipped` with the kernel's words; any other failure makes them `failed`.
+ */
+async function runScenarioMode(
+  plan: RunPlan, rig: Rig, scenario: Scenario, mode: XdpMode, calibration: Map<number, CalibrationRecord>,
+  stack: CleanupStack, signal: AbortSignal, log: RunLog, emit: (c: CaseResult) => void,
+): Promise<void> {
   const t = rig.topology;
-  const target = { netns: t.dut0.netns, dev: t.dut0.dev, mode };
   const mark = stack.size;
+  const pending = [...plan.pktSizesBytes];
+  const common = (pktSizeBytes: number) => ({ scenario: scenario.name, mode, pktSizeBytes, generator: plan.generator.name });
   try {
     try {
-      if (mode === 'offload') {
-        // An offloaded program is bound to its device at load time: same object file, own load.
-        await attachProgram(target, { objectPath: BENCH_OBJECT, programName: scenario.program, pinDir: path.join(rig.pinRoot, `offload-${scenario.name}`) });
-      } else {
-        await attachProgram(target, { pin: pinOf(rig.dut, 'prog', scenario.program) });
-      }
+      await attachDut(plan, rig, scenario.program, scenario.name, mode, stack);
     } catch (err) {
-      if (err instanceof KernelRefusalError) {
-        log.info(`${scenario.name}/${mode}: skipped: ${err.message}`);
-        return { ...common, state: 'skipped', reason: `the kernel refused ${mode} XDP on ${t.dut0.dev} (veth): ${err.message}`, kernelMessage: err.kernelMessage, errno: err.errno };
+      if (!(err instanceof KernelRefusalError)) throw err;
+      log.info(`${scenario.name}/${mode}: skipped: ${err.message}`);
+      for (const size of pending) {
+        emit({ ...common(size), state: 'skipped', reason: `the kernel refused ${mode} XDP on ${t.dut0.dev} (veth): ${err.message}`, kernelMessage: err.kernelMessage, errno: err.errno });
       }
-      throw err;
-    }
-    stack.push(`detach ${mode} from ${t.dut0.dev}`, () => detachProgram(target));
-    if (mode === 'generic') {
-      // Without a native program, veth accepts XDP-transmitted frames only with GRO on.
-      await setGro(t.dut0, true);
-      stack.push(`gro off on ${t.dut0.dev}`, () => setGro(t.dut0, false));
+      return;
     }
     if (scenario.proof === 'redirected-to-gen1') {
       await setDevmapPort(pinOf(rig.dut, 'map', 'xdpb_redirect_port'), 0, t.dut1.netns, t.dut1.dev);
     }
-    return await measureCase(plan, rig, scenario, mode, signal, log);
+    while (pending.length) {
+      const size = pending[0]!;
+      try {
+        emit(await measureSize(plan, rig, scenario, mode, size, targetRate(plan, calibration.get(size)), signal, log));
+      } catch (err) {
+        if (!(err instanceof GeneratorFailure)) throw err;
+        emit({ ...common(size), state: 'failed', stage: 'traffic', reason: err.message });
+      }
+      pending.shift();
+    }
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
-    return { ...common, state: 'failed', stage: 'measure', reason };
+    for (const size of pending) emit({ ...common(size), state: 'failed', stage: 'measure', reason });
   } finally {
     const failures = await stack.releaseTo(mark);
     for (const f of failures) log.info(`cleanup of ${f.what} failed: ${String(f.error)}`);
@@ -242,8 +315,7 @@ async function runCase(plan: RunPlan, rig: Rig, scenario: Scenario, mode: XdpMod
 export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal): Promise<RunResults> {
   const runId = newRunId();
   const stack = new CleanupStack();
-  const stale = await findLeftovers();
-  const removed = await removeLeftovers(stale);
+  const removed = await removeLeftovers(await findLeftovers());
   if (removed.length) log.info(`removed leftovers of dead runs: ${removed.join(', ')}`);
   registerRun(runId);
   stack.push('run registry', async () => unregisterRun(runId));
@@ -262,11 +334,18 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       warmupS: plan.warmupMs / 1000,
       sampleIntervalMs: plan.sampleIntervalMs,
       generator: plan.generator.name,
-      pktSizeBytes: plan.pktSizeBytes,
+      generatorReason: plan.generatorReason,
+      pktSizeBytes: plan.pktSizesBytes[0]!,
+      pktSizesBytes: plan.pktSizesBytes,
+      flows: plan.flows,
+      work: plan.work,
+      rate: plan.rateText,
+      decouple: plan.placement.dutNapiCpu !== null,
       topology: 'veth',
       agreementTolerance: plan.tolerance,
     },
     environment: await collectEnvironment('veth', plan.argv),
+    calibration: [],
     cases: [],
   };
   mkdirSync(plan.outDir, { recursive: true });
@@ -274,11 +353,22 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
   try {
     await ensureBpffs();
     const rig = await setUpRig(runId, plan, stack, log);
+    const calibration = new Map<number, CalibrationRecord>();
+    for (const size of plan.pktSizesBytes) {
+      throwIfAborted(signal);
+      const c = await calibrate(plan, rig, size, stack, signal, log);
+      calibration.set(size, c);
+      results.calibration.push(c);
+    }
+    writeResults(plan.outDir, results);
+    const emit = (c: CaseResult) => {
+      results.cases.push(c);
+      writeResults(plan.outDir, results); // after every case: a crash loses nothing
+    };
     for (const scenario of plan.scenarios) {
       for (const mode of plan.modes) {
         throwIfAborted(signal);
-        results.cases.push(await runCase(plan, rig, scenario, mode, stack, signal, log));
-        writeResults(plan.outDir, results); // after every case: a crash loses nothing
+        await runScenarioMode(plan, rig, scenario, mode, calibration, stack, signal, log, emit);
       }
     }
     results.state = 'complete';

@@ -112,6 +112,7 @@ export function analyseTrial(input: TrialInput): TrialResult {
     perCpuPps,
     genOwnPps: input.genOwnFrames !== null && input.genOwnDurationMs ? input.genOwnFrames / (input.genOwnDurationMs / 1e3) : null,
     genTxPps,
+    offeredPps: genTxPps + genTxDroppedPps,
     dutRxPps,
     driverXdpPps,
     lostBeforeXdpPps: Math.max(0, genTxPps + genTxDroppedPps - xdpPps),
@@ -141,7 +142,7 @@ export function judgeCase(v: VerdictInput): Verdict {
   const notes: string[] = [];
   const med = (f: (t: TrialResult) => number) => median(v.trials.map(f));
   const xdp = med((t) => t.xdpPps);
-  const offered = med((t) => t.genTxPps + t.lostBeforeXdpPps);
+  const offered = med((t) => t.offeredPps);
 
   if (offered > 0 && xdp >= (1 - v.tolerance) * offered) {
     flags.add('generator-bound');

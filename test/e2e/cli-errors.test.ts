@@ -31,9 +31,9 @@ test('bad input: unwritable --out', async (t) => {
 });
 
 test('several bad flags are reported at once', async (t) => {
-  const r = await bench(['run', 'drop-all', '--trials', '0', '--size', '20', '--modes', 'x'], 30_000);
+  const r = await bench(['run', 'drop-all', '--trials', '0', '--sizes', '20', '--modes', 'x'], 30_000);
   t.is(r.exitCode, 2);
-  for (const flag of ['--trials', '--size', '--modes']) t.true(String(r.stderr).includes(flag), flag);
+  for (const flag of ['--trials', '--sizes', '--modes']) t.true(String(r.stderr).includes(flag), flag);
 });
 
 test('bench list names scenarios, modes and generators with availability', async (t) => {

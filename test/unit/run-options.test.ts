@@ -18,8 +18,11 @@ function raw(overrides: Partial<RawRunOptions> = {}): RawRunOptions {
     warmup: '2',
     interval: '100',
     generator: 'auto',
-    size: '64',
+    sizes: '64',
     rate: '0',
+    flows: '1',
+    work: 'no-touch',
+    decouple: true,
     out: path.join(TMP, 'out'),
     tolerance: '0.05',
     ...overrides,
@@ -41,8 +44,10 @@ test('defaults pass: drop-all, all three modes, numbers converted to ms', (t) =>
   t.is(v.warmupMs, 2_000);
   t.is(v.sampleIntervalMs, 100);
   t.is(v.generatorName, 'auto');
-  t.is(v.pktSizeBytes, 64);
-  t.is(v.ratePps, 0);
+  t.deepEqual(v.pktSizesBytes, [64]);
+  t.deepEqual(v.rate, { kind: 'max' });
+  t.is(v.flows, 1);
+  t.is(v.work, 'no-touch');
   t.is(v.tolerance, 0.05);
   t.is(v.outDir, path.join(TMP, 'out'));
 });
@@ -52,11 +57,11 @@ test('modes: a list is kept in order without duplicates', (t) => {
 });
 
 test('several scenarios, limits inclusive', (t) => {
-  const v = validateRunOptions(['pass-all', 'redirect'], raw({ trials: '100', duration: '0.2', interval: '10', size: '1518', warmup: '0' }));
+  const v = validateRunOptions(['pass-all', 'redirect'], raw({ trials: '100', duration: '0.2', interval: '10', sizes: '1518', warmup: '0' }));
   t.deepEqual(v.scenarios.map((s) => s.name), ['pass-all', 'redirect']);
   t.is(v.trials, 100);
   t.is(v.durationMs, 200);
-  t.is(v.pktSizeBytes, 1518);
+  t.deepEqual(v.pktSizesBytes, [1518]);
 });
 
 test('UsageError carries exit code 2', (t) => {
@@ -93,15 +98,15 @@ for (const bad of ['-1', '1e9', 'abc', '0.1', '3601', 'Infinity', ' ']) {
 }
 
 for (const bad of ['63', '1519', '64.5', 'big']) {
-  test(`--size ${bad} is refused, naming the flag`, (t) => {
-    t.is(usageError(t, ['drop-all'], { size: bad }).message, `--size "${bad}": expected an integer from 64 to 1518`);
+  test(`--sizes ${bad} is refused, naming the flag`, (t) => {
+    t.is(usageError(t, ['drop-all'], { sizes: bad }).message, `--sizes "${bad}": expected an integer from 64 to 1518`);
   });
 }
 
 test('--warmup, --interval, --rate and --tolerance ranges', (t) => {
   t.regex(usageError(t, ['drop-all'], { warmup: '-0.5' }).message, /^--warmup "-0.5": expected a number from 0 to 600$/);
   t.regex(usageError(t, ['drop-all'], { interval: '5' }).message, /^--interval "5": expected an integer from 10 to 10000$/);
-  t.regex(usageError(t, ['drop-all'], { rate: '-1' }).message, /^--rate "-1": expected a number from 0 to 1000000000$/);
+  t.regex(usageError(t, ["drop-all"], { rate: "-1" }).message, /^--rate "-1": expected 0 \(full speed\)/);
   t.regex(usageError(t, ['drop-all'], { tolerance: '0.9' }).message, /^--tolerance "0.9": expected a number from 0.001 to 0.5$/);
 });
 
@@ -162,7 +167,7 @@ test('an existing writable directory and a missing one under it both pass', (t) 
 
 test('all problems are reported at once, one line each, in one UsageError', (t) => {
   const e = usageError(t, ['nope', 'drop-all'], {
-    modes: 'turbo', trials: '0', duration: 'abc', size: '63', generator: 'bogus', out: '/proc/sys/xdpb-test',
+    modes: 'turbo', trials: '0', duration: 'abc', sizes: '63', generator: 'bogus', out: '/proc/sys/xdpb-test',
   });
   const lines = e.message.split('\n');
   t.is(lines.length, 7, e.message);
@@ -170,7 +175,7 @@ test('all problems are reported at once, one line each, in one UsageError', (t) 
   t.regex(lines[1]!, /^--modes: unknown mode "turbo"/);
   t.regex(lines[2]!, /^--trials "0"/);
   t.regex(lines[3]!, /^--duration "abc"/);
-  t.regex(lines[4]!, /^--size "63"/);
+  t.regex(lines[4]!, /^--sizes "63"/);
   t.regex(lines[5]!, /^--generator "bogus"/);
   t.regex(lines[6]!, /^--out \/proc\/sys\/xdpb-test/);
   t.is(e.exitCode, 2);
@@ -178,4 +183,24 @@ test('all problems are reported at once, one line each, in one UsageError', (t) 
 
 test('defaultOutDir: results/<UTC timestamp to the second>', (t) => {
   t.is(defaultOutDir(new Date('2026-03-04T05:06:07.890Z')), path.join('results', '2026-03-04T05-06-07Z'));
+});
+
+test('--sizes: a sweep keeps order and drops duplicates', (t) => {
+  t.deepEqual(validateRunOptions(['drop-all'], raw({ sizes: '64, 1518,128,64' })).pktSizesBytes, [64, 1518, 128]);
+});
+
+test('--rate: 0, pps and a percentage of the calibrated maximum', (t) => {
+  t.deepEqual(validateRunOptions(['drop-all'], raw({ rate: '0' })).rate, { kind: 'max' });
+  t.deepEqual(validateRunOptions(['drop-all'], raw({ rate: '250000' })).rate, { kind: 'pps', pps: 250000 });
+  t.deepEqual(validateRunOptions(['drop-all'], raw({ rate: '50%' })).rate, { kind: 'fraction', fraction: 0.5 });
+  for (const bad of ['-5', '0%', '150%', 'fast', '1e3']) {
+    t.regex(usageError(t, ['drop-all'], { rate: bad }).message, /^--rate /, bad);
+  }
+});
+
+test('--flows and --work are checked', (t) => {
+  t.is(validateRunOptions(['drop-all'], raw({ flows: '64' })).flows, 64);
+  t.regex(usageError(t, ['drop-all'], { flows: '0' }).message, /^--flows "0"/);
+  t.is(validateRunOptions(['drop-all'], raw({ work: 'parse-ip' })).work, 'parse-ip');
+  t.regex(usageError(t, ['drop-all'], { work: 'mine-bitcoin' }).message, /^--work "mine-bitcoin": expected one of no-touch, read-data, parse-ip, swap-macs/);
 });

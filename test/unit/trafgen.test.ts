@@ -72,6 +72,7 @@ const SPEC: TrafficSpec = {
   cpus: [3],
   ratePps: 0,
   scratchDir: '/tmp/xdpb-test',
+  flows: 1,
 };
 
 test('trafgenArgv: runs through `xdpb exec --netns` on the first CPU, with a --num bound and --no-sock-mem', (t) => {

@@ -194,6 +194,7 @@ function trial(s: TrialShape, index = 0): TrialResult {
     perCpuPps: s.perCpu ?? [0, s.xdp],
     genOwnPps: null,
     genTxPps: s.offered ?? s.xdp * 2,
+    offeredPps: (s.offered ?? s.xdp * 2) + (s.lost ?? 0),
     dutRxPps: s.dutRx ?? s.xdp,
     driverXdpPps: s.driver ?? null,
     lostBeforeXdpPps: s.lost ?? 0,

@@ -30,7 +30,8 @@ test('planVethTopology: both namespaces carry the prefix', (t) => {
   t.not(T.genNetns, T.dutNetns);
   for (const e of [T.gen0, T.gen1]) t.is(e.netns, T.genNetns);
   for (const e of [T.dut0, T.dut1]) t.is(e.netns, T.dutNetns);
-  t.deepEqual([T.gen0.dev, T.dut0.dev, T.gen1.dev, T.dut1.dev], ['gen0', 'dut0', 'gen1', 'dut1']);
+  t.deepEqual([T.gen0.dev, T.dut0.dev, T.gen1.dev, T.dut1.dev], ['g1a2b3c4d-0', 'd1a2b3c4d-0', 'g1a2b3c4d-1', 'd1a2b3c4d-1']);
+  for (const e of [T.gen0, T.dut0, T.gen1, T.dut1]) t.true(e.dev.length <= 15, 'fits IFNAMSIZ');
 });
 
 test('planVethTopology: addresses inside 198.18.0.0/15, peers on the same /24, all distinct', (t) => {
@@ -76,12 +77,12 @@ test('vethUpCommands: veth links are created with netns on both ends, never in t
     t.is(c[c.indexOf('type') + 1], 'veth');
   }
   t.deepEqual(adds[0], [
-    'ip', 'link', 'add', 'gen0', 'netns', T.genNetns, 'address', T.gen0.mac, 'type', 'veth',
-    'peer', 'name', 'dut0', 'netns', T.dutNetns, 'address', T.dut0.mac,
+    'ip', 'link', 'add', T.gen0.dev, 'netns', T.genNetns, 'address', T.gen0.mac, 'type', 'veth',
+    'peer', 'name', T.dut0.dev, 'netns', T.dutNetns, 'address', T.dut0.mac,
   ]);
   t.deepEqual(adds[1], [
-    'ip', 'link', 'add', 'gen1', 'netns', T.genNetns, 'address', T.gen1.mac, 'type', 'veth',
-    'peer', 'name', 'dut1', 'netns', T.dutNetns, 'address', T.dut1.mac,
+    'ip', 'link', 'add', T.gen1.dev, 'netns', T.genNetns, 'address', T.gen1.mac, 'type', 'veth',
+    'peer', 'name', T.dut1.dev, 'netns', T.dutNetns, 'address', T.dut1.mac,
   ]);
 });
 
@@ -128,9 +129,9 @@ test('vethUpCommands: every address in the commands is inside 198.18.0.0/15', (t
 test('vethUpCommands: static neighbours point at the peer\'s MAC on the right device', (t) => {
   const neigh = CMDS.filter((c) => c.includes('neigh'));
   t.deepEqual(neigh, [
-    ['ip', '-n', T.genNetns, 'neigh', 'replace', T.dut0.ip, 'lladdr', T.dut0.mac, 'dev', 'gen0', 'nud', 'permanent'],
-    ['ip', '-n', T.dutNetns, 'neigh', 'replace', T.gen0.ip, 'lladdr', T.gen0.mac, 'dev', 'dut0', 'nud', 'permanent'],
-    ['ip', '-n', T.dutNetns, 'neigh', 'replace', T.gen1.ip, 'lladdr', T.gen1.mac, 'dev', 'dut1', 'nud', 'permanent'],
+    ['ip', '-n', T.genNetns, 'neigh', 'replace', T.dut0.ip, 'lladdr', T.dut0.mac, 'dev', T.gen0.dev, 'nud', 'permanent'],
+    ['ip', '-n', T.dutNetns, 'neigh', 'replace', T.gen0.ip, 'lladdr', T.gen0.mac, 'dev', T.dut0.dev, 'nud', 'permanent'],
+    ['ip', '-n', T.dutNetns, 'neigh', 'replace', T.gen1.ip, 'lladdr', T.gen1.mac, 'dev', T.dut1.dev, 'nud', 'permanent'],
   ]);
 });
 

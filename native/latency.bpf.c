@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The latency scenario's DUT program: a UDP reflector. Every IPv4/UDP frame is
+ * sent back out of the interface it came in on (XDP_TX) as the reply its
+ * sender expects: MACs, IPv4 addresses and UDP ports swapped. Swapping
+ * addresses and ports leaves the IPv4 header checksum and the UDP checksum
+ * unchanged (both are one's-complement sums, order does not matter).
+ *
+ * Anything that is not IPv4/UDP goes to the stack (XDP_PASS); a frame too short
+ * for the headers it announces is XDP_ABORTED. Counted in the same per-CPU
+ * `xdpb_stats` layout as bench.bpf.c (native/xdpb_stats.h), so the sampler
+ * reads it unchanged. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xdpb_stats.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPB_ACTION_COUNT);
+	__type(key, __u32);
+	__type(value, struct xdpb_action_stats);
+} xdpb_stats SEC(".maps");
+
+static __always_inline int count(struct xdp_md *ctx, __u32 action)
+{
+	struct xdpb_action_stats *rec = bpf_map_lookup_elem(&xdpb_stats, &action);
+
+	if (rec) {
+		/* Per-CPU slot: no other CPU writes it, plain adds are exact. */
+		rec->packets++;
+		rec->bytes += ctx->data_end - ctx->data;
+	}
+	return action;
+}
+
+SEC("xdp")
+int xdp_reflect(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph;
+	struct udphdr *udph;
+	unsigned char mac[ETH_ALEN];
+	__be32 addr;
+	__be16 port;
+
+	if ((void *)(eth + 1) > data_end)
+		return count(ctx, XDP_ABORTED);
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return count(ctx, XDP_PASS);
+	iph = (void *)(eth + 1);
+	if ((void *)(iph + 1) > data_end)
+		return count(ctx, XDP_ABORTED);
+	if (iph->protocol != IPPROTO_UDP || iph->ihl < 5)
+		return count(ctx, XDP_PASS);
+	udph = (void *)iph + iph->ihl * 4;
+	if ((void *)(udph + 1) > data_end)
+		return count(ctx, XDP_ABORTED);
+
+	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+	addr = iph->saddr;
+	iph->saddr = iph->daddr;
+	iph->daddr = addr;
+	port = udph->source;
+	udph->source = udph->dest;
+	udph->dest = port;
+	return count(ctx, XDP_TX);
+}
+
+char _license[] SEC("license") = "GPL";
