@@ -8,6 +8,10 @@ export const EXIT = {
   usage: 2,
   /** Something the run needs is missing (root, a tool, a kernel feature). */
   missingCapability: 3,
+  /** bench compare: a --fail-on threshold was crossed by a significant difference. */
+  regression: 4,
+  /** bench compare/report/history: results missing, unreadable, invalid, of a newer schema, or nothing to compare. */
+  notComparable: 5,
   /** Interrupted by SIGINT/SIGTERM: partial results kept, everything released. */
   interrupted: 130,
 } as const;
