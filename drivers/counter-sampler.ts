@@ -27,6 +27,8 @@ export interface RawSample {
   /** Per stats map label: packets[action][cpu]. */
   stats: Record<string, { packets: number[][] }>;
   dev: Record<string, DeviceCounters>;
+  /** Per namespace label: /proc/net/snmp groups (Ip, Udp) -> counter -> value. */
+  snmp?: Record<string, Record<string, Record<string, number>>>;
 }
 
 export interface SamplerSources {
@@ -35,6 +37,8 @@ export interface SamplerSources {
   statsMaps: Record<string, string>;
   /** label -> { netns, dev } */
   devices: Record<string, { netns: string; dev: string }>;
+  /** label -> netns whose /proc/net/snmp to read */
+  snmp?: Record<string, string>;
 }
 
 export function parseSampleLine(line: string): RawSample {
@@ -50,6 +54,7 @@ export function samplerArgv(src: SamplerSources): string[] {
   const argv = [XDPB_HELPER, 'sample', '--interval-ms', String(src.intervalMs)];
   for (const [label, pin] of Object.entries(src.statsMaps)) argv.push('--stats', `${label}=${pin}`);
   for (const [label, d] of Object.entries(src.devices)) argv.push('--dev-stats', `${label}=${d.netns}/${d.dev}`);
+  for (const [label, netns] of Object.entries(src.snmp ?? {})) argv.push('--snmp', `${label}=${netns}`);
   return argv;
 }
 

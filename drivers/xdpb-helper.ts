@@ -82,6 +82,22 @@ export async function queryAttached(netns: string, dev: string): Promise<Attache
   return parseHelperAnswer<AttachedIds>(await helper(['query', '--netns', netns, '--dev', dev]));
 }
 
+/** Writes one entry (raw bytes as hex) into a pinned map; the helper checks the sizes against the map. */
+export async function updateMap(mapPin: string, keyHex: string, valueHex: string): Promise<void> {
+  parseHelperAnswer(await helper(['map-update', '--map', mapPin, '--key-hex', keyHex, '--value-hex', valueHex]));
+}
+
+export interface ObjectInspection {
+  btf: boolean;
+  programs: { name: string; section: string; type: string }[];
+  maps: { name: string; type: string; keySize: number; valueSize: number; maxEntries: number }[];
+}
+
+/** What an object holds, without loading it. */
+export async function inspectObject(objectPath: string): Promise<ObjectInspection> {
+  return parseHelperAnswer<ObjectInspection>(await helper(['inspect', '--obj', objectPath]));
+}
+
 /** Points devmap slot `key` at `dev`; the ifindex is resolved inside `netns` (as the kernel will). */
 export async function setDevmapPort(mapPin: string, key: number, netns: string, dev: string): Promise<number> {
   const a = parseHelperAnswer<{ ifindex: number }>(await helper(['devmap-set', '--map', mapPin, '--key', String(key), '--netns', netns, '--dev', dev]));

@@ -12,8 +12,11 @@ import { runBench, type RunPlan } from './runner.ts';
 import { planDecoupled } from '../drivers/napi-placement.ts';
 import { TRAFGEN_MAX_FLOWS } from '../drivers/trafgen.ts';
 import { validateRunOptions, type RawRunOptions } from './run-options.ts';
+import { applyFileRunSettings, isScenarioFileArg, parseScenarioFiles, userScenarios, type ProgramOptions } from './scenario-args.ts';
 import { ALL_MODES, type RunResults } from './result-schema.ts';
 import { harnessVersion } from './environment.ts';
+import { REPO_ROOT } from './paths.ts';
+import { listScenarioFiles, parseScenarioFile } from '../scenarios/scenario-file.ts';
 import { writeReports } from './report-files.ts';
 import { renderTerminalTable } from '../reports/terminal-table.ts';
 
@@ -22,9 +25,19 @@ function log(line: string): void {
   process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 }
 
-async function cmdRun(scenarioNames: string[], raw: RawRunOptions & { json?: boolean }): Promise<number> {
-  const opts = validateRunOptions(scenarioNames, raw); // throws UsageError before anything is created
+type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean };
+
+async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<number> {
+  // Everything is checked before anything is created: options, scenario files, the user's object.
+  const files = parseScenarioFiles(args);
+  const raw = applyFileRunSettings(flags, files, (flag) => cmd.getOptionValueSource(flag) === 'cli');
+  const builtinNames = args.filter((a) => !isScenarioFileArg(a));
+  const opts = validateRunOptions(builtinNames, raw, files.length + (flags.program ? 1 : 0));
+  if ((flags.prog || flags.section || flags.expect || flags.dstPort) && !flags.program) {
+    throw new UsageError('--prog, --section, --expect and --dst-port go with --program FILE.o');
+  }
   assertRequired(await runChecks());
+  opts.scenarios.push(...(await userScenarios(files, flags)));
   let choice;
   try {
     choice = await chooseGenerator(opts.generatorName);
@@ -74,10 +87,10 @@ async function cmdRun(scenarioNames: string[], raw: RawRunOptions & { json?: boo
   }
   // Interrupted: the results written so far (after every case) are the record.
   results ??= JSON.parse(readFileSync(path.join(opts.outDir, 'results.json'), 'utf8')) as RunResults;
-  const files = await writeReports(opts.outDir, results);
-  if (raw.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  const reportFiles = await writeReports(opts.outDir, results);
+  if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   else process.stdout.write(`${renderTerminalTable(results)}\n`);
-  log(`results: ${files.join(', ')}`);
+  log(`results: ${reportFiles.join(', ')}`);
   if (interrupted) return EXIT.interrupted;
   return results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok;
 }
@@ -85,6 +98,18 @@ async function cmdRun(scenarioNames: string[], raw: RawRunOptions & { json?: boo
 async function cmdList(): Promise<number> {
   const lines = ['Scenarios:'];
   for (const s of SCENARIOS) lines.push(`  ${s.name.padEnd(12)} ${s.doc}`);
+  const files = listScenarioFiles(path.join(REPO_ROOT, 'scenarios'));
+  if (files.length) {
+    lines.push('', `Scenario files (bench run FILE.yaml), under ${path.join(REPO_ROOT, 'scenarios')}:`);
+    for (const f of files) {
+      try {
+        const sf = parseScenarioFile(f);
+        lines.push(`  ${path.relative(REPO_ROOT, f)}: ${sf.name}${sf.description ? ` - ${sf.description}` : ''}`);
+      } catch (err) {
+        lines.push(`  ${path.relative(REPO_ROOT, f)}: invalid: ${(err as Error).message.split('\n').slice(1).join('; ').trim()}`);
+      }
+    }
+  }
   lines.push('', 'Modes:', '  native       in the driver, before an skb exists (xdpdrv)', '  generic      after the skb is built, any driver (xdpgeneric)', '  offload      on the NIC itself (xdpoffload); few NICs can', '  all          native,generic,offload');
   lines.push('', 'Generators:');
   for (const g of GENERATORS) {
@@ -141,7 +166,12 @@ Exit codes:
   program
     .command('run')
     .description('run scenarios on the veth topology and write results.json, report.md and chart.png')
-    .argument('<scenario...>', `one or more of: ${SCENARIOS.map((s) => s.name).join(', ')}`)
+    .argument('[scenario...]', `built-in scenarios (${SCENARIOS.map((s) => s.name).join(', ')}) and/or scenario files (.yaml)`)
+    .option('--program <file.o>', 'benchmark your own compiled XDP object (checked, then attached in each mode)')
+    .option('--prog <name>', 'with --program: the XDP program (function) to attach')
+    .option('--section <name>', 'with --program: the ELF section of the XDP program to attach')
+    .option('--expect <action>', 'with --program: drop, pass, tx, redirect, aborted, or mixed (no check)')
+    .option('--dst-port <port>', 'with --program: UDP destination port of the test traffic (default 9)')
     .option('--modes <list>', `comma-separated ${ALL_MODES.join(', ')}, or all`, 'all')
     .option('--trials <n>', 'measured trials per case', '3')
     .option('--duration <s>', 'seconds per trial', '2')
@@ -156,7 +186,7 @@ Exit codes:
     .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', '0.05')
     .option('--out <dir>', 'output directory (default: results/<timestamp>)')
     .option('--json', 'print results.json to stdout instead of the table')
-    .action(async (scenarios: string[], opts: RawRunOptions & { json?: boolean }) => setExit(await cmdRun(scenarios, opts)));
+    .action(async (scenarios: string[], opts: RunFlags, cmd: Command) => setExit(await cmdRun(scenarios, opts, cmd)));
 
   program.command('list').description('list scenarios, modes and generators (available or not, and why)').action(async () => setExit(await cmdList()));
   program.command('doctor').description('check kernel, privileges, bpffs, JIT and tools; name the apt package for anything missing').action(async () => setExit(await cmdDoctor()));

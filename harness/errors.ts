@@ -65,6 +65,8 @@ export class KernelRefusalError extends BenchError {
   readonly stage: string;
   readonly errno: number;
   readonly kernelMessage: string | undefined;
+  /** The libbpf/verifier log tail the helper returned. */
+  readonly log: string | undefined;
   constructor(stage: string, errno: number, error: string, kernelMessage: string | undefined, detail: string | undefined, log: string | undefined) {
     const lastLog = log
       ?.trim()
@@ -82,5 +84,6 @@ export class KernelRefusalError extends BenchError {
     this.stage = stage;
     this.errno = errno;
     this.kernelMessage = kernelMessage;
+    this.log = log;
   }
 }

@@ -60,6 +60,13 @@ export interface TrialResult {
   samples: Sample[];
 }
 
+/**
+ * Where a case's per-action counts come from: the built-in program's own
+ * counters, the driver's XDP counters (a foreign program, native mode), or
+ * the frames' effects (a foreign program, generic mode: stack receives, sink).
+ */
+export type CounterSource = 'program' | 'driver' | 'effects';
+
 export type CaseFlag =
   | 'generator-bound'    // DUT processed ~all that was offered: the figure is a lower bound
   | 'coupled'            // generator and DUT share CPUs (veth NAPI on the sender's CPU)
@@ -69,6 +76,8 @@ export type CaseFlag =
 
 export interface CaseCommon {
   scenario: string;
+  /** The program: built-in name, or user object file + content hash. */
+  program?: { name: string; file: string; sha256: string };
   mode: XdpMode;
   pktSizeBytes: number;
   generator: string;
@@ -87,6 +96,7 @@ export interface OkCase extends CaseCommon {
   /** Human-readable reasons behind each flag. */
   notes: string[];
   placement: CpuPlacementRecord;
+  counterSource: CounterSource;
   /** Target offered rate of the generator; 0 = as fast as it can. */
   targetRatePps: number;
   stats: {

@@ -96,10 +96,13 @@ export function defaultOutDir(now = new Date()): string {
   return path.join('results', stamp);
 }
 
-export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions): ValidRunOptions {
+/** `otherScenarios`: how many scenarios come from files or --program (checked elsewhere). */
+export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions, otherScenarios = 0): ValidRunOptions {
   const errors: string[] = [];
   const scenarios: Scenario[] = [];
-  if (scenarioNames.length === 0) errors.push(`missing scenario: give one or more of ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  if (scenarioNames.length === 0 && otherScenarios === 0) {
+    errors.push(`missing scenario: give one or more of ${SCENARIOS.map((s) => s.name).join(', ')}, a scenario file (.yaml), or --program FILE.o`);
+  }
   for (const name of scenarioNames) {
     const s = findScenario(name);
     if (s) scenarios.push(s);

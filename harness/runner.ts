@@ -11,8 +11,8 @@ import { CounterSampler, type RawSample } from '../drivers/counter-sampler.ts';
 import { decoupleDut, setThreadedNapi, type CpuPlacement } from '../drivers/napi-placement.ts';
 import { GeneratorFailure, type RunningTraffic, type TrafficDriver } from '../drivers/traffic-driver.ts';
 import { bringUpVeth, deleteNetns, planVethTopology, setGro, type VethTopology } from '../drivers/veth-topology.ts';
-import { attachProgram, detachProgram, loadObject, setDevmapPort, type LoadedObject } from '../drivers/xdpb-helper.ts';
-import type { Scenario } from '../scenarios/builtin.ts';
+import { attachProgram, detachProgram, loadObject, setDevmapPort, updateMap, type LoadedObject } from '../drivers/xdpb-helper.ts';
+import { findScenario, type Scenario } from '../scenarios/builtin.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { CleanupStack } from './cleanup-stack.ts';
 import { collectEnvironment } from './environment.ts';
@@ -20,10 +20,11 @@ import { InterruptedError, KernelRefusalError } from './errors.ts';
 import { buildUdpFrame } from './frame.ts';
 import { BENCH_OBJECT, BPFFS_ROOT } from './paths.ts';
 import { ensureBpffs } from './preflight.ts';
-import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
+import { assertValidResults } from './results-io.ts';
+import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSource, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
 import { findLeftovers, registerRun, removeLeftovers, resourcePrefix, unregisterRun } from './run-registry.ts';
 import { summarize } from './statistics.ts';
-import { analyseTrial, judgeCase, SOURCE } from './trial-analysis.ts';
+import { actionCounts, analyseTrial, judgeCase, SOURCE } from './trial-analysis.ts';
 
 /** Work the built-in DUT programs do per frame: values of the xdpb_work knob (native/xdpb_stats.h). */
 export const WORK_KNOB = { 'no-touch': 0, 'read-data': 1, 'parse-ip': 2, 'swap-macs': 3 } as const;
@@ -68,6 +69,7 @@ export function newRunId(): string {
 const RESULTS_FILE = 'results.json';
 
 export function writeResults(outDir: string, results: RunResults): void {
+  assertValidResults(results); // harness/results.schema.json: never write a file readers would refuse
   writeFileAtomic(path.join(outDir, RESULTS_FILE), `${JSON.stringify(results, null, 2)}\n`);
 }
 
@@ -85,10 +87,23 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 interface Rig {
   topology: VethTopology;
+  /** The built-in DUT object, loaded once. */
   dut: LoadedObject;
+  sinkStatsPins: Record<string, string>;
   pinRoot: string;
   scratchDir: string;
-  sampler: CounterSampler;
+}
+
+/** The program a scenario attaches, loaded and ready, with its counters. */
+interface LoadedProgram {
+  programPin: string;
+  /** For offload, which needs its own device-bound load of the same file. */
+  objectPath: string;
+  programName: string;
+  /** The built-in program's own stats map; null for a user's object. */
+  statsPin: string | null;
+  redirectMapPin: string | null;
+  info: { name: string; file: string; sha256: string } | undefined;
 }
 
 function pinOf(obj: LoadedObject, kind: 'prog' | 'map', name: string): string {
@@ -114,32 +129,69 @@ async function setUpRig(runId: string, plan: RunPlan, stack: CleanupStack, log: 
   const dut = await loadObject(BENCH_OBJECT, path.join(pinRoot, 'dut'), { xdpb_work: WORK_KNOB[plan.work] });
   // Sinks on the generator side receive (and count) reflected and redirected frames:
   // a veth peer needs an XDP program for XDP-transmitted frames to arrive.
-  const sinks: Record<string, LoadedObject> = {};
+  const sinkStatsPins: Record<string, string> = {};
   for (const [label, end] of [[SOURCE.sinkGen0, topology.gen0], [SOURCE.sinkGen1, topology.gen1]] as const) {
-    sinks[label] = await loadObject(BENCH_OBJECT, path.join(pinRoot, label));
-    await attachProgram({ netns: end.netns, dev: end.dev, mode: 'native' }, { pin: pinOf(sinks[label]!, 'prog', 'xdp_drop') });
+    const sink = await loadObject(BENCH_OBJECT, path.join(pinRoot, label));
+    await attachProgram({ netns: end.netns, dev: end.dev, mode: 'native' }, { pin: pinOf(sink, 'prog', 'xdp_drop') });
+    sinkStatsPins[label] = pinOf(sink, 'map', 'xdpb_stats');
   }
-  const sampler = await CounterSampler.start({
-    intervalMs: plan.sampleIntervalMs,
-    statsMaps: {
-      [SOURCE.dutProgram]: pinOf(dut, 'map', 'xdpb_stats'),
-      [SOURCE.sinkGen0]: pinOf(sinks[SOURCE.sinkGen0]!, 'map', 'xdpb_stats'),
-      [SOURCE.sinkGen1]: pinOf(sinks[SOURCE.sinkGen1]!, 'map', 'xdpb_stats'),
-    },
-    devices: {
-      [SOURCE.genDev]: { netns: topology.gen0.netns, dev: topology.gen0.dev },
-      [SOURCE.dutDev]: { netns: topology.dut0.netns, dev: topology.dut0.dev },
-    },
-  });
-  stack.push('counter sampler', () => sampler.stop());
-  return { topology, dut, pinRoot, scratchDir, sampler };
+  return { topology, dut, sinkStatsPins, pinRoot, scratchDir };
 }
 
-async function startTraffic(plan: RunPlan, rig: Rig, dstPort: number, pktSizeBytes: number, ratePps: number, durationMs: number): Promise<RunningTraffic> {
+/** Built-in programs come from the object loaded once; a user's object is loaded (and its maps preloaded) here. */
+async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number): Promise<LoadedProgram> {
+  if (!scenario.object) {
+    return {
+      programPin: pinOf(rig.dut, 'prog', scenario.program), objectPath: BENCH_OBJECT, programName: scenario.program,
+      statsPin: pinOf(rig.dut, 'map', 'xdpb_stats'), redirectMapPin: pinOf(rig.dut, 'map', 'xdpb_redirect_port'), info: undefined,
+    };
+  }
+  const loaded = await loadObject(scenario.object.path, path.join(rig.pinRoot, `user-${index}`));
+  for (const preload of scenario.maps ?? []) {
+    const pin = pinOf(loaded, 'map', preload.map);
+    for (const e of preload.entries) await updateMap(pin, e.keyHex, e.valueHex);
+  }
+  return {
+    programPin: pinOf(loaded, 'prog', scenario.program), objectPath: scenario.object.path, programName: scenario.program,
+    statsPin: null, redirectMapPin: null,
+    info: { name: scenario.program, file: path.basename(scenario.object.path), sha256: scenario.object.sha256 },
+  };
+}
+
+function startSampler(plan: RunPlan, rig: Rig, program: LoadedProgram): Promise<CounterSampler> {
+  const t = rig.topology;
+  return CounterSampler.start({
+    intervalMs: plan.sampleIntervalMs,
+    statsMaps: { ...(program.statsPin ? { [SOURCE.dutProgram]: program.statsPin } : {}), ...rig.sinkStatsPins },
+    devices: {
+      [SOURCE.genDev]: { netns: t.gen0.netns, dev: t.gen0.dev },
+      [SOURCE.dutDev]: { netns: t.dut0.netns, dev: t.dut0.dev },
+    },
+    snmp: { [SOURCE.dutStack]: t.dutNetns },
+  });
+}
+
+/** Built-in programs count themselves; a user's program is counted by the driver (native) or by where frames went. */
+function counterSourceFor(program: LoadedProgram, mode: XdpMode): CounterSource {
+  if (program.statsPin) return 'program';
+  return mode === 'generic' ? 'effects' : 'driver';
+}
+
+/** UDP ports of the test frames: the scenario's destination, and the first source port. */
+interface Ports {
+  srcPort: number;
+  dstPort: number;
+}
+
+function portsOf(s: Scenario): Ports {
+  return { srcPort: s.srcPort ?? 1024, dstPort: s.dstPort };
+}
+
+async function startTraffic(plan: RunPlan, rig: Rig, ports: Ports, pktSizeBytes: number, ratePps: number, durationMs: number): Promise<RunningTraffic> {
   const t = rig.topology;
   const frame = buildUdpFrame({
     srcMac: t.gen0.mac, dstMac: t.dut0.mac, srcIp: t.gen0.ip, dstIp: t.dut0.ip,
-    srcPort: 1024, dstPort, pktSizeBytes,
+    ...ports, pktSizeBytes,
   });
   return plan.generator.start({
     netns: t.gen0.netns, dev: t.gen0.dev, frame, durationMs, cpus: plan.placement.generatorCpus,
@@ -155,15 +207,15 @@ interface Window {
 }
 
 /** Runs the generator, and samples a window of durationMs after settleMs. */
-async function trafficWindow(plan: RunPlan, rig: Rig, dstPort: number, pktSizeBytes: number, ratePps: number, durationMs: number, signal: AbortSignal): Promise<Window> {
-  const traffic = await startTraffic(plan, rig, dstPort, pktSizeBytes, ratePps, plan.settleMs + durationMs + 2000);
+async function trafficWindow(plan: RunPlan, rig: Rig, sampler: CounterSampler, ports: Ports, pktSizeBytes: number, ratePps: number, durationMs: number, signal: AbortSignal): Promise<Window> {
+  const traffic = await startTraffic(plan, rig, ports, pktSizeBytes, ratePps, plan.settleMs + durationMs + 2000);
   const stopOnAbort = () => void traffic.stop().catch(() => undefined);
   signal.addEventListener('abort', stopOnAbort, { once: true });
   try {
     await pause(plan.settleMs, signal);
-    const start = await rig.sampler.sampleNow();
+    const start = await sampler.sampleNow();
     await pause(durationMs, signal);
-    const end = await rig.sampler.sampleNow();
+    const end = await sampler.sampleNow();
     const report = await traffic.stop();
     return { start, end, framesSent: report.framesSent, genDurationMs: report.durationMs };
   } catch (err) {
@@ -175,14 +227,15 @@ async function trafficWindow(plan: RunPlan, rig: Rig, dstPort: number, pktSizeBy
 }
 
 /** Attaches the DUT program in `mode` and decouples it from the generator when planned. */
-async function attachDut(plan: RunPlan, rig: Rig, program: string, scenarioName: string, mode: XdpMode, stack: CleanupStack): Promise<void> {
+async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: XdpMode, stack: CleanupStack): Promise<void> {
   const t = rig.topology;
   const target = { netns: t.dut0.netns, dev: t.dut0.dev, mode };
   if (mode === 'offload') {
     // An offloaded program is bound to its device at load time: same object file, own load.
-    await attachProgram(target, { objectPath: BENCH_OBJECT, programName: program, pinDir: path.join(rig.pinRoot, `offload-${scenarioName}`) });
+    const pinDir = path.join(rig.pinRoot, `offload-${path.basename(program.programPin)}`);
+    await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir });
   } else {
-    await attachProgram(target, { pin: pinOf(rig.dut, 'prog', program) });
+    await attachProgram(target, { pin: program.programPin });
   }
   stack.push(`detach ${mode} from ${t.dut0.dev}`, () => detachProgram(target));
   if (mode === 'generic') {
@@ -200,8 +253,11 @@ async function attachDut(plan: RunPlan, rig: Rig, program: string, scenarioName:
 async function calibrate(plan: RunPlan, rig: Rig, pktSizeBytes: number, stack: CleanupStack, signal: AbortSignal, log: RunLog): Promise<CalibrationRecord> {
   const mark = stack.size;
   try {
-    await attachDut(plan, rig, 'xdp_drop', 'calibration', 'native', stack);
-    const w = await trafficWindow(plan, rig, 9, pktSizeBytes, 0, plan.calibrationMs, signal);
+    const drop = await loadScenarioProgram(rig, findScenario('drop-all')!, 0);
+    await attachDut(plan, rig, drop, 'native', stack);
+    const sampler = await startSampler(plan, rig, drop);
+    stack.push('calibration sampler', () => sampler.stop());
+    const w = await trafficWindow(plan, rig, sampler, { srcPort: 1024, dstPort: 9 }, pktSizeBytes, 0, plan.calibrationMs, signal);
     const dt = (w.end.tNs - w.start.tNs) / 1e9;
     const field = (s: RawSample, f: 'tx_packets' | 'tx_dropped') => s.dev[SOURCE.genDev]?.link?.[f] ?? 0;
     const offered = (field(w.end, 'tx_packets') + field(w.end, 'tx_dropped') - field(w.start, 'tx_packets') - field(w.start, 'tx_dropped')) / dt;
@@ -219,14 +275,23 @@ function targetRate(plan: RunPlan, calibration: CalibrationRecord | undefined): 
   return plan.rate.fraction * calibration.offeredPps;
 }
 
-async function measureSize(plan: RunPlan, rig: Rig, scenario: Scenario, mode: XdpMode, pktSizeBytes: number, ratePps: number, signal: AbortSignal, log: RunLog): Promise<CaseResult> {
-  const common = { scenario: scenario.name, mode, pktSizeBytes, generator: plan.generator.name };
+interface CaseContext {
+  scenario: Scenario;
+  mode: XdpMode;
+  program: LoadedProgram;
+  sampler: CounterSampler;
+  counters: CounterSource;
+}
+
+async function measureSize(plan: RunPlan, rig: Rig, cx: CaseContext, pktSizeBytes: number, ratePps: number, signal: AbortSignal, log: RunLog): Promise<CaseResult> {
+  const { scenario, mode, sampler } = cx;
+  const common = { scenario: scenario.name, program: cx.program.info, mode, pktSizeBytes, generator: plan.generator.name };
   const label = `${scenario.name}/${mode}/${pktSizeBytes}B`;
   // Warm-up: caches, JIT'd code and rings settle; not counted. Also proves frames arrive.
   if (plan.warmupMs > 0) {
     log.info(`${label}: warm-up ${plan.warmupMs / 1000} s`);
-    const w = await trafficWindow(plan, rig, scenario.dstPort, pktSizeBytes, ratePps, plan.warmupMs, signal);
-    const seen = (s: RawSample) => s.stats[SOURCE.dutProgram]!.packets.flat().reduce((a, b) => a + b, 0);
+    const w = await trafficWindow(plan, rig, sampler, portsOf(scenario), pktSizeBytes, ratePps, plan.warmupMs, signal);
+    const seen = (s: RawSample) => actionCounts(cx.counters, s).reduce((a, b) => a + b, 0);
     if (seen(w.end) === seen(w.start)) {
       return { ...common, state: 'failed', stage: 'warm-up', reason: `no frame reached the ${mode} XDP program during warm-up (generator ${plan.generator.name} on ${rig.topology.gen0.dev})` };
     }
@@ -234,17 +299,18 @@ async function measureSize(plan: RunPlan, rig: Rig, scenario: Scenario, mode: Xd
   const trials: TrialResult[] = [];
   for (let i = 0; i < plan.trials; i++) {
     throwIfAborted(signal);
-    const w = await trafficWindow(plan, rig, scenario.dstPort, pktSizeBytes, ratePps, plan.durationMs, signal);
+    const w = await trafficWindow(plan, rig, sampler, portsOf(scenario), pktSizeBytes, ratePps, plan.durationMs, signal);
     const trial = analyseTrial({
-      index: i, mode, window: rig.sampler.between(w.start.tNs, w.end.tNs), proof: scenario.proof,
+      index: i, mode, counters: cx.counters, window: sampler.between(w.start.tNs, w.end.tNs), proof: scenario.proof,
       genOwnFrames: w.framesSent, genOwnDurationMs: w.genDurationMs,
     });
-    rig.sampler.forgetBefore(w.end.tNs);
+    sampler.forgetBefore(w.end.tNs);
     trials.push(trial);
     log.info(`${label}: trial ${i + 1}/${plan.trials}: ${(trial.xdpPps / 1e6).toFixed(3)} Mpps processed, ${(trial.offeredPps / 1e6).toFixed(3)} Mpps offered`);
   }
+  const dutNapiCpu = mode === 'offload' ? null : plan.placement.dutNapiCpu;
   const verdict = judgeCase({
-    trials, expectedAction: scenario.expectedAction, generatorCpus: plan.placement.generatorCpus,
+    trials, expect: scenario.expect, generatorCpus: plan.placement.generatorCpus, dutNapiCpu,
     tolerance: plan.tolerance, cvLimit: plan.cvLimit,
   });
   const stat = (f: (t: TrialResult) => number) => summarize(trials.map(f));
@@ -253,7 +319,8 @@ async function measureSize(plan: RunPlan, rig: Rig, scenario: Scenario, mode: Xd
     state: 'ok',
     flags: verdict.flags,
     notes: verdict.notes,
-    placement: { generatorCpus: plan.placement.generatorCpus, dutNapiCpu: mode === 'offload' ? null : plan.placement.dutNapiCpu },
+    placement: { generatorCpus: plan.placement.generatorCpus, dutNapiCpu },
+    counterSource: cx.counters,
     targetRatePps: ratePps,
     stats: {
       xdpPps: stat((t) => t.xdpPps),
@@ -271,16 +338,17 @@ async function measureSize(plan: RunPlan, rig: Rig, scenario: Scenario, mode: Xd
  * size `skipped` with the kernel's words; any other failure makes them `failed`.
  */
 async function runScenarioMode(
-  plan: RunPlan, rig: Rig, scenario: Scenario, mode: XdpMode, calibration: Map<number, CalibrationRecord>,
-  stack: CleanupStack, signal: AbortSignal, log: RunLog, emit: (c: CaseResult) => void,
+  plan: RunPlan, rig: Rig, scenario: Scenario, program: LoadedProgram, sampler: CounterSampler, mode: XdpMode,
+  calibration: Map<number, CalibrationRecord>, stack: CleanupStack, signal: AbortSignal, log: RunLog, emit: (c: CaseResult) => void,
 ): Promise<void> {
   const t = rig.topology;
   const mark = stack.size;
   const pending = [...plan.pktSizesBytes];
-  const common = (pktSizeBytes: number) => ({ scenario: scenario.name, mode, pktSizeBytes, generator: plan.generator.name });
+  const common = (pktSizeBytes: number) => ({ scenario: scenario.name, program: program.info, mode, pktSizeBytes, generator: plan.generator.name });
+  const cx: CaseContext = { scenario, mode, program, sampler, counters: counterSourceFor(program, mode) };
   try {
     try {
-      await attachDut(plan, rig, scenario.program, scenario.name, mode, stack);
+      await attachDut(plan, rig, program, mode, stack);
     } catch (err) {
       if (!(err instanceof KernelRefusalError)) throw err;
       log.info(`${scenario.name}/${mode}: skipped: ${err.message}`);
@@ -289,13 +357,13 @@ async function runScenarioMode(
       }
       return;
     }
-    if (scenario.proof === 'redirected-to-gen1') {
-      await setDevmapPort(pinOf(rig.dut, 'map', 'xdpb_redirect_port'), 0, t.dut1.netns, t.dut1.dev);
+    if (scenario.proof === 'redirected-to-gen1' && program.redirectMapPin) {
+      await setDevmapPort(program.redirectMapPin, 0, t.dut1.netns, t.dut1.dev);
     }
     while (pending.length) {
       const size = pending[0]!;
       try {
-        emit(await measureSize(plan, rig, scenario, mode, size, targetRate(plan, calibration.get(size)), signal, log));
+        emit(await measureSize(plan, rig, cx, size, targetRate(plan, calibration.get(size)), signal, log));
       } catch (err) {
         if (!(err instanceof GeneratorFailure)) throw err;
         emit({ ...common(size), state: 'failed', stage: 'traffic', reason: err.message });
@@ -365,10 +433,18 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       results.cases.push(c);
       writeResults(plan.outDir, results); // after every case: a crash loses nothing
     };
-    for (const scenario of plan.scenarios) {
-      for (const mode of plan.modes) {
-        throwIfAborted(signal);
-        await runScenarioMode(plan, rig, scenario, mode, calibration, stack, signal, log, emit);
+    for (const [index, scenario] of plan.scenarios.entries()) {
+      const mark = stack.size;
+      try {
+        const program = await loadScenarioProgram(rig, scenario, index + 1);
+        const sampler = await startSampler(plan, rig, program);
+        stack.push(`counter sampler of ${scenario.name}`, () => sampler.stop());
+        for (const mode of plan.modes) {
+          throwIfAborted(signal);
+          await runScenarioMode(plan, rig, scenario, program, sampler, mode, calibration, stack, signal, log, emit);
+        }
+      } finally {
+        await stack.releaseTo(mark);
       }
     }
     results.state = 'complete';

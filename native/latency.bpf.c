@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The latency scenario's DUT program: a UDP reflector. Every IPv4/UDP frame is
+/* The latency scenario's programs: `xdp_reflect` on the DUT, `xdp_probe_sink`
+ * on the generator side (see below).
+ *
+ * xdp_reflect is a UDP reflector. Every IPv4/UDP frame is
  * sent back out of the interface it came in on (XDP_TX) as the reply its
  * sender expects: MACs, IPv4 addresses and UDP ports swapped. Swapping
  * addresses and ports leaves the IPv4 header checksum and the UDP checksum
  * unchanged (both are one's-complement sums, order does not matter).
  *
  * Anything that is not IPv4/UDP goes to the stack (XDP_PASS); a frame too short
- * for the headers it announces is XDP_ABORTED. Counted in the same per-CPU
+ * for the headers it announces is XDP_ABORTED. Both programs count in the same per-CPU
  * `xdpb_stats` layout as bench.bpf.c (native/xdpb_stats.h), so the sampler
  * reads it unchanged. */
 #include <linux/bpf.h>
@@ -72,6 +75,43 @@ int xdp_reflect(struct xdp_md *ctx)
 	udph->source = udph->dest;
 	udph->dest = port;
 	return count(ctx, XDP_TX);
+}
+
+/* First four UDP payload bytes of every probe of `xdpb-lat probe` (big endian). */
+#define XDPB_PROBE_MAGIC 0x58445060
+
+/* For the generator-side interface of the latency scenario. On veth, frames a
+ * native XDP program sends back with XDP_TX reach the peer only when the peer
+ * has an XDP program of its own: veth schedules the peer's NAPI after XDP_TX
+ * only then (GRO alone leaves them in the peer's ring). This program is that
+ * peer program: probe replies (UDP whose payload starts with the probe magic)
+ * and anything that is not IPv4/UDP go on to the stack (XDP_PASS); everything
+ * else, i.e. the reflected background load, is counted and dropped
+ * (XDP_DROP), so it never loads the generator side's stack. */
+SEC("xdp")
+int xdp_probe_sink(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph;
+	struct udphdr *udph;
+	__be32 *magic;
+
+	if ((void *)(eth + 1) > data_end)
+		return count(ctx, XDP_ABORTED);
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return count(ctx, XDP_PASS);
+	iph = (void *)(eth + 1);
+	if ((void *)(iph + 1) > data_end)
+		return count(ctx, XDP_ABORTED);
+	if (iph->protocol != IPPROTO_UDP || iph->ihl < 5)
+		return count(ctx, XDP_PASS);
+	udph = (void *)iph + iph->ihl * 4;
+	magic = (void *)(udph + 1);
+	if ((void *)(magic + 1) > data_end)
+		return count(ctx, XDP_DROP);
+	return count(ctx, *magic == bpf_htonl(XDPB_PROBE_MAGIC) ? XDP_PASS : XDP_DROP);
 }
 
 char _license[] SEC("license") = "GPL";

@@ -10,10 +10,13 @@
  *   detach   --netns NS --dev IF --mode native|generic|offload
  *   query    --netns NS --dev IF
  *   devmap-set --map PIN --key K --netns NS --dev IF   (slot K -> IF, resolved inside NS)
- *   sample   --interval-ms N [--max-samples N] [--stats LABEL=PIN]... [--dev LABEL=NS/IF]...
+ *   sample   --interval-ms N [--max-samples N] [--stats LABEL=PIN]... [--dev-stats LABEL=NS/IF]...
+ *            [--snmp LABEL=NS]
  *   gen      --obj F --netns NS --dev IF --frame-hex HEX --duration-ms D
  *            [--cpus 0,1] [--rate-pps R] [--flows N] [--batch N]
  *   exec     --netns NS [--cpu N] -- PROGRAM ARGS...
+ *   inspect  --obj F                                   (programs, maps, BTF; nothing loaded)
+ *   map-update --map PIN --key-hex HEX --value-hex HEX
  *
  * Devices live in network namespaces (/run/netns/NS); the helper enters them
  * with setns() itself, so bpffs stays visible (ip netns exec remounts /sys).
@@ -140,13 +143,15 @@ static int usage(const char *msg)
 
 /* ---- argument helpers ---- */
 struct args {
-	const char *obj, *pin_dir, *prog, *prog_name, *netns, *dev, *mode, *map, *frame_hex, *cpus;
+	const char *obj, *pin_dir, *prog, *prog_name, *netns, *dev, *mode, *map, *frame_hex, *cpus, *key_hex, *value_hex;
 	const char *sets[MAX_ITEMS];
 	int nsets;
 	const char *stats[MAX_ITEMS];
 	int nstats;
 	const char *devs[MAX_ITEMS];
 	int ndevs;
+	const char *snmps[MAX_ITEMS];
+	int nsnmps;
 	long long key, interval_ms, max_samples, duration_ms, rate_pps, flows, batch, cpu;
 	char **rest;
 };
@@ -172,7 +177,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 #define NUM(name, field) if (!strcmp(k, name)) { char *e; a->field = strtoll(v, &e, 0); if (*e) return usage("not a number"); continue; }
 		STR("--obj", obj) STR("--pin-dir", pin_dir) STR("--prog", prog) STR("--prog-name", prog_name)
 		STR("--netns", netns) STR("--dev", dev) STR("--mode", mode) STR("--map", map)
-		STR("--frame-hex", frame_hex) STR("--cpus", cpus)
+		STR("--frame-hex", frame_hex) STR("--cpus", cpus) STR("--key-hex", key_hex) STR("--value-hex", value_hex)
 		NUM("--key", key) NUM("--interval-ms", interval_ms)
 		NUM("--max-samples", max_samples) NUM("--duration-ms", duration_ms) NUM("--rate-pps", rate_pps)
 		NUM("--flows", flows) NUM("--batch", batch) NUM("--cpu", cpu)
@@ -181,6 +186,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		if (!strcmp(k, "--set") && a->nsets < MAX_ITEMS) { a->sets[a->nsets++] = v; continue; }
 		if (!strcmp(k, "--stats") && a->nstats < MAX_ITEMS) { a->stats[a->nstats++] = v; continue; }
 		if (!strcmp(k, "--dev-stats") && a->ndevs < MAX_ITEMS) { a->devs[a->ndevs++] = v; continue; }
+		if (!strcmp(k, "--snmp") && a->nsnmps < MAX_ITEMS) { a->snmps[a->nsnmps++] = v; continue; }
 		fprintf(stderr, "xdpb: unknown option %s\n", k);
 		return EXIT_USAGE;
 	}
@@ -461,6 +467,93 @@ static int cmd_devmap_set(struct args *a)
 	return 0;
 }
 
+/* ---- bring-your-own program support ---- */
+
+/* Lists what an object holds without loading it: programs (name, section,
+ * type) and maps (name, type, key/value sizes), and whether it has BTF. */
+static int cmd_inspect(struct args *a)
+{
+	if (!a->obj)
+		return usage("inspect needs --obj");
+	struct bpf_object *obj = bpf_object__open_file(a->obj, NULL);
+	long e = libbpf_get_error(obj);
+	if (e)
+		return fail("open-object", (int)-e, a->obj);
+	printf("{\"ok\":true,\"btf\":%s,\"programs\":[", bpf_object__btf(obj) ? "true" : "false");
+	struct bpf_program *p;
+	bool first = true;
+	bpf_object__for_each_program(p, obj) {
+		printf("%s{\"name\":", first ? "" : ",");
+		json_str(stdout, bpf_program__name(p));
+		printf(",\"section\":");
+		json_str(stdout, bpf_program__section_name(p));
+		printf(",\"type\":");
+		json_str(stdout, libbpf_bpf_prog_type_str(bpf_program__type(p)));
+		printf("}");
+		first = false;
+	}
+	printf("],\"maps\":[");
+	struct bpf_map *m;
+	first = true;
+	bpf_object__for_each_map(m, obj) {
+		printf("%s{\"name\":", first ? "" : ",");
+		json_str(stdout, bpf_map__name(m));
+		printf(",\"type\":");
+		json_str(stdout, libbpf_bpf_map_type_str(bpf_map__type(m)));
+		printf(",\"keySize\":%u,\"valueSize\":%u,\"maxEntries\":%u}", bpf_map__key_size(m),
+		       bpf_map__value_size(m), bpf_map__max_entries(m));
+		first = false;
+	}
+	printf("]}\n");
+	bpf_object__close(obj);
+	return 0;
+}
+
+static int parse_hex_alloc(const char *hex, unsigned char **out, size_t *len)
+{
+	size_t n = strlen(hex);
+	if (n % 2)
+		return -1;
+	*out = calloc(1, n / 2 + 1);
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned int b;
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -1;
+		(*out)[i] = (unsigned char)b;
+	}
+	*len = n / 2;
+	return 0;
+}
+
+/* Writes one entry (raw bytes, hex) into a pinned map, checking sizes first. */
+static int cmd_map_update(struct args *a)
+{
+	unsigned char *key, *val;
+	size_t klen, vlen;
+	char detail[256];
+
+	if (!a->map || !a->key_hex || !a->value_hex)
+		return usage("map-update needs --map, --key-hex and --value-hex");
+	if (parse_hex_alloc(a->key_hex, &key, &klen) || parse_hex_alloc(a->value_hex, &val, &vlen))
+		return usage("--key-hex/--value-hex must be even-length hex");
+	int fd = bpf_obj_get(a->map);
+	if (fd < 0)
+		return fail("open-pinned-map", errno, a->map);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return fail("map-info", errno, a->map);
+	if (klen != info.key_size || vlen != info.value_size) {
+		snprintf(detail, sizeof(detail), "map %s has %u-byte keys and %u-byte values; got %zu and %zu bytes",
+			 info.name, info.key_size, info.value_size, klen, vlen);
+		return fail("map-update", EINVAL, detail);
+	}
+	if (bpf_map_update_elem(fd, key, val, BPF_ANY))
+		return fail("map-update", errno, a->map);
+	printf("{\"ok\":true}\n");
+	return 0;
+}
+
 /* ---- sampling: program stats, link stats and ethtool stats at one instant ---- */
 struct dev_source {
 	char label[64], dev[IFNAMSIZ];
@@ -555,8 +648,67 @@ static void emit_link_stats(struct dev_source *d)
 	printf("\"link\":null");
 }
 
-static void emit_sample(struct stats_source *ss, int nss, struct dev_source *ds, int nds, int ncpus,
-			struct xdpb_action_stats *vals)
+/* A namespace's IP/UDP counters (/proc/net/snmp): what the stack received,
+ * which is how a foreign program's XDP_PASS shows up without a program counter. */
+struct snmp_source {
+	char label[64];
+	int fd; /* /proc/self/net/snmp opened inside the namespace */
+};
+
+static int open_snmp_source(const char *spec, struct snmp_source *src, int home_netns)
+{
+	const char *eq = strchr(spec, '=');
+	if (!eq || (size_t)(eq - spec) >= sizeof(src->label))
+		return usage("--snmp takes LABEL=NETNS");
+	memset(src, 0, sizeof(*src));
+	memcpy(src->label, spec, eq - spec);
+	int err = enter_netns(eq + 1);
+	if (err)
+		return fail("enter-netns", -err, eq + 1);
+	src->fd = open("/proc/self/net/snmp", O_RDONLY | O_CLOEXEC);
+	if (setns(home_netns, CLONE_NEWNET))
+		return fail("leave-netns", errno, eq + 1);
+	if (src->fd < 0)
+		return fail("open-snmp", errno, spec);
+	return 0;
+}
+
+/* Prints "Ip":{...},"Udp":{...} from the header/value line pairs of /proc/net/snmp. */
+static void emit_snmp(struct snmp_source *src)
+{
+	char buf[8192], *lines[64];
+	int n = 0;
+	ssize_t len = pread(src->fd, buf, sizeof(buf) - 1, 0);
+	buf[len > 0 ? len : 0] = 0;
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	bool first_group = true;
+	for (int i = 0; i + 1 < n; i += 2) {
+		const char *group = NULL;
+		if (!strncmp(lines[i], "Ip: ", 4))
+			group = "Ip";
+		else if (!strncmp(lines[i], "Udp: ", 5))
+			group = "Udp";
+		if (!group)
+			continue;
+		printf("%s\"%s\":{", first_group ? "" : ",", group);
+		first_group = false;
+		char *hs = NULL, *vs = NULL;
+		char *h = strtok_r(lines[i], " ", &hs), *v = strtok_r(lines[i + 1], " ", &vs);
+		bool first = true;
+		for (h = strtok_r(NULL, " ", &hs), v = strtok_r(NULL, " ", &vs); h && v;
+		     h = strtok_r(NULL, " ", &hs), v = strtok_r(NULL, " ", &vs)) {
+			printf("%s", first ? "" : ",");
+			json_str(stdout, h);
+			printf(":%s", v);
+			first = false;
+		}
+		printf("}");
+	}
+}
+
+static void emit_sample(struct stats_source *ss, int nss, struct dev_source *ds, int nds, struct snmp_source *sn,
+			int nsn, int ncpus, struct xdpb_action_stats *vals)
 {
 	printf("{\"tNs\":%" PRId64 ",\"stats\":{", now_ns());
 	for (int i = 0; i < nss; i++) {
@@ -601,7 +753,19 @@ static void emit_sample(struct stats_source *ss, int nss, struct dev_source *ds,
 		}
 		printf("}");
 	}
-	printf("}}\n");
+	printf("}");
+	if (nsn) {
+		printf(",\"snmp\":{");
+		for (int i = 0; i < nsn; i++) {
+			printf("%s", i ? "," : "");
+			json_str(stdout, sn[i].label);
+			printf(":{");
+			emit_snmp(&sn[i]);
+			printf("}");
+		}
+		printf("}");
+	}
+	printf("}\n");
 	fflush(stdout);
 }
 
@@ -609,10 +773,11 @@ static int cmd_sample(struct args *a)
 {
 	struct stats_source ss[MAX_ITEMS];
 	struct dev_source ds[MAX_ITEMS];
+	struct snmp_source sn[MAX_ITEMS];
 	int ncpus = libbpf_num_possible_cpus(), status;
 	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 
-	if (a->interval_ms < 1 || (!a->nstats && !a->ndevs))
+	if (a->interval_ms < 1 || (!a->nstats && !a->ndevs && !a->nsnmps))
 		return usage("sample needs --interval-ms >= 1 and at least one --stats or --dev-stats");
 	if (ncpus <= 0 || home < 0)
 		return fail("sample-setup", ncpus <= 0 ? -ncpus : errno, NULL);
@@ -629,6 +794,9 @@ static int cmd_sample(struct args *a)
 	for (int i = 0; i < a->ndevs; i++)
 		if ((status = open_dev_source(a->devs[i], &ds[i], home)))
 			return status;
+	for (int i = 0; i < a->nsnmps; i++)
+		if ((status = open_snmp_source(a->snmps[i], &sn[i], home)))
+			return status;
 
 	struct xdpb_action_stats *vals = calloc(ncpus, sizeof(*vals));
 	signal(SIGTERM, on_stop);
@@ -638,7 +806,7 @@ static int cmd_sample(struct args *a)
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (long long n = 0; !stop_requested && (!a->max_samples || n < a->max_samples); n++) {
-		emit_sample(ss, a->nstats, ds, a->ndevs, ncpus, vals);
+		emit_sample(ss, a->nstats, ds, a->ndevs, sn, a->nsnmps, ncpus, vals);
 		next.tv_nsec += (a->interval_ms % 1000) * 1000000L;
 		next.tv_sec += a->interval_ms / 1000 + next.tv_nsec / 1000000000L;
 		next.tv_nsec %= 1000000000L;
@@ -659,7 +827,7 @@ static int cmd_sample(struct args *a)
 		}
 	}
 	/* A last sample when stopped, so the final counters are never lost. */
-	emit_sample(ss, a->nstats, ds, a->ndevs, ncpus, vals);
+	emit_sample(ss, a->nstats, ds, a->ndevs, sn, a->nsnmps, ncpus, vals);
 	return 0;
 }
 
@@ -851,6 +1019,8 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "query")) return cmd_query(&a);
 	if (!strcmp(c, "devmap-set")) return cmd_devmap_set(&a);
 	if (!strcmp(c, "sample")) return cmd_sample(&a);
+	if (!strcmp(c, "inspect")) return cmd_inspect(&a);
+	if (!strcmp(c, "map-update")) return cmd_map_update(&a);
 	if (!strcmp(c, "gen")) return cmd_gen(&a);
 	if (!strcmp(c, "exec")) return cmd_exec(&a);
 	return usage("unknown subcommand");

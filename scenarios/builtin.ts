@@ -1,12 +1,35 @@
 /* The built-in scenarios: declarative, no commands run here. */
 import type { XdpAction } from '../harness/result-schema.ts';
 
+/** What the program should do with the scenario's traffic. */
+export type Expectation =
+  | { kind: 'action'; action: XdpAction }
+  /** Fractions of frames per action (they sum to 1), checked within the run's tolerance. */
+  | { kind: 'mix'; fractions: Partial<Record<XdpAction, number>> }
+  /** Any mix: nothing to check. */
+  | { kind: 'mixed' };
+
+/** A compiled object the user brought (scenario file or --program). */
+export interface UserObject {
+  path: string;
+  /** Content hash: two builds of the same program are never confused. */
+  sha256: string;
+}
+
+/** Entries written into a named map of the user's object before the run. */
+export interface MapPreload {
+  map: string;
+  entries: { keyHex: string; valueHex: string }[];
+}
+
 export interface Scenario {
   name: string;
   doc: string;
-  /** Program (by function name) in native/bench.bpf.c. */
+  /** Program (by function name) in native/bench.bpf.c, or in `object` when given. */
   program: string;
-  expectedAction: XdpAction;
+  object?: UserObject;
+  maps?: MapPreload[];
+  expect: Expectation;
   /**
    * Where frames that took the expected action must show up, beyond the
    * program's own counter: a sink program on a generator-side interface.
@@ -14,6 +37,10 @@ export interface Scenario {
   proof: 'none' | 'reflected-to-gen0' | 'redirected-to-gen1';
   /** Destination UDP port of the test frames. */
   dstPort: number;
+  /** Source UDP port (the first one, with several flows); default 1024. */
+  srcPort?: number;
+  /** Where the scenario came from: built-in, or the YAML file. */
+  source: 'builtin' | string;
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -21,41 +48,46 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'drop-all',
     doc: 'XDP_DROP every frame: the raw receive + program cost of the mode',
     program: 'xdp_drop',
-    expectedAction: 'drop',
+    expect: { kind: 'action', action: 'drop' },
     proof: 'none',
     dstPort: 9,
+    source: 'builtin',
   },
   {
     name: 'pass-all',
     doc: 'XDP_PASS every frame to the kernel stack (UDP to a closed port): stack cost included',
     program: 'xdp_pass',
-    expectedAction: 'pass',
+    expect: { kind: 'action', action: 'pass' },
     proof: 'none',
     dstPort: 9,
+    source: 'builtin',
   },
   {
     name: 'tx-reflect',
     doc: 'XDP_TX every frame back out of the ingress interface, MACs swapped; proven by a sink counter on the generator side',
     program: 'xdp_tx',
-    expectedAction: 'tx',
+    expect: { kind: 'action', action: 'tx' },
     proof: 'reflected-to-gen0',
     dstPort: 9,
+    source: 'builtin',
   },
   {
     name: 'redirect',
     doc: 'XDP_REDIRECT every frame through a devmap to a second interface; proven by a sink counter behind it',
     program: 'xdp_redirect',
-    expectedAction: 'redirect',
+    expect: { kind: 'action', action: 'redirect' },
     proof: 'redirected-to-gen1',
     dstPort: 9,
+    source: 'builtin',
   },
   {
     name: 'aborted',
     doc: 'XDP_ABORTED every frame (the error path: dropped, with the xdp_exception tracepoint)',
     program: 'xdp_aborted',
-    expectedAction: 'aborted',
+    expect: { kind: 'action', action: 'aborted' },
     proof: 'none',
     dstPort: 9,
+    source: 'builtin',
   },
 ];
 

@@ -88,6 +88,7 @@ function okCase(mode: XdpMode, specs: TrialSpec[], flags: CaseFlag[], notes: str
     flags,
     notes,
     placement: { generatorCpus: [0], dutNapiCpu: mode === 'native' ? 1 : null },
+    counterSource: 'program',
     targetRatePps: 0,
     stats: {
       xdpPps: statsOf(trials.map((t) => t.xdpPps)),

@@ -37,7 +37,7 @@ function usageError(t: { throws: (fn: () => unknown, e: object) => unknown }, na
 test('defaults pass: drop-all, all three modes, numbers converted to ms', (t) => {
   const v = validateRunOptions(['drop-all'], raw());
   t.deepEqual(v.scenarios.map((s) => s.name), ['drop-all']);
-  t.is(v.scenarios[0]!.expectedAction, 'drop');
+  t.deepEqual(v.scenarios[0]!.expect, { kind: 'action', action: 'drop' });
   t.deepEqual(v.modes, ['native', 'generic', 'offload']);
   t.is(v.trials, 5);
   t.is(v.durationMs, 10_000);

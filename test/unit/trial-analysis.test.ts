@@ -35,7 +35,7 @@ function close(t: { true: (c: boolean, m?: string) => void }, actual: number, ex
 }
 
 function input(overrides: Partial<TrialInput> = {}): TrialInput {
-  return { index: 0, mode: 'native', window: WINDOW, proof: 'none', genOwnFrames: null, genOwnDurationMs: null, ...overrides };
+  return { index: 0, mode: 'native', counters: 'program', window: WINDOW, proof: 'none', genOwnFrames: null, genOwnDurationMs: null, ...overrides } as TrialInput;
 }
 
 test('the captured window is a real run: 100 ms samples, labels the runner uses, traffic in the middle', (t) => {
@@ -203,8 +203,10 @@ function trial(s: TrialShape, index = 0): TrialResult {
   };
 }
 
-const judge = (trials: TrialResult[], extra: { expectedAction?: XdpAction; generatorCpus?: number[]; tolerance?: number; cvLimit?: number } = {}) =>
-  judgeCase({ trials, expectedAction: 'drop', generatorCpus: [0], tolerance: 0.05, cvLimit: 0.05, ...extra });
+const judge = (trials: TrialResult[], extra: { expectedAction?: XdpAction; generatorCpus?: number[]; tolerance?: number; cvLimit?: number } = {}) => {
+  const { expectedAction = 'drop', ...rest } = extra;
+  return judgeCase({ trials, expect: { kind: 'action', action: expectedAction }, generatorCpus: [0], dutNapiCpu: 1, tolerance: 0.05, cvLimit: 0.05, ...rest });
+};
 
 test('judgeCase: a saturated, clean case has no flags and no notes', (t) => {
   // DUT handled 1 Mpps of 2 Mpps offered, all dropped, all on CPU 1, sources agree, 3 steady trials
@@ -319,4 +321,22 @@ test('judgeCase on the real captured trial: generator-bound and coupled, sources
   const r = analyseTrial(input({ window: WINDOW }));
   const v = judge([r], { generatorCpus: [0] });
   t.deepEqual(v.flags, ['generator-bound', 'coupled']);
+});
+
+test('judgeCase: an expected action mix is checked within the tolerance', (t) => {
+  const mixed = trial({ xdp: 1_000_000, actions: { drop: 500_000, pass: 500_000 } });
+  const ok = judgeCase({ trials: [mixed], expect: { kind: 'mix', fractions: { drop: 0.5, pass: 0.5 } }, generatorCpus: [0], dutNapiCpu: 1, tolerance: 0.05, cvLimit: 0.1 });
+  t.false(ok.flags.includes('unexpected-action'));
+  const bad = judgeCase({ trials: [mixed], expect: { kind: 'mix', fractions: { drop: 0.9, pass: 0.1 } }, generatorCpus: [0], dutNapiCpu: 1, tolerance: 0.05, cvLimit: 0.1 });
+  t.true(bad.flags.includes('unexpected-action'));
+  t.regex(bad.notes.join('\n'), /expected drop 90.0 %, pass 10.0 %; the program returned: drop 50.0 %, pass 50.0 %/);
+  const any = judgeCase({ trials: [mixed], expect: { kind: 'mixed' }, generatorCpus: [0], dutNapiCpu: 1, tolerance: 0.05, cvLimit: 0.1 });
+  t.false(any.flags.includes('unexpected-action'));
+});
+
+test('judgeCase: without per-CPU counters, coupled follows the placement', (t) => {
+  const noCpu = trial({ xdp: 1_000_000, perCpu: [] });
+  const j = (dutNapiCpu: number | null) => judgeCase({ trials: [noCpu], expect: { kind: 'action', action: 'drop' }, generatorCpus: [0], dutNapiCpu, tolerance: 0.05, cvLimit: 0.1 });
+  t.true(j(null).flags.includes('coupled'));
+  t.false(j(1).flags.includes('coupled'));
 });

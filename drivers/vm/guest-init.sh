@@ -1,0 +1,53 @@
+#!/bin/bash
+# PID 1 of the xdp bench VM (started by the initramfs with switch_root).
+# Runs the one job described by files in the job dir $1 (a 9p share mounted at
+# the same path as on the host), writes its output and exit code back there,
+# and powers the VM off. Nothing here is built from input: the command is read
+# as a NUL-separated argv and run without a shell.
+#
+#   in:  argv (NUL-separated), env (NUL-separated KEY=VALUE), cwd, timeout-s
+#   out: guest-kernel, started, stdout, stderr, exit-code (written last)
+set -u
+JOB=$1
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8
+
+say() { echo "xdpb-guest: $*" > /dev/console; }
+power_off() {
+  sync
+  echo 1 > /proc/sys/kernel/sysrq
+  echo o > /proc/sysrq-trigger
+  sleep 30
+  exit 1 # PID 1 exiting panics the kernel: panic=-1 + qemu -no-reboot end the VM anyway
+}
+trap power_off EXIT
+
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+# The host's /run (netns files, locks, run registry) must not show through.
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/netns /run/lock
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+hostname xdpb-vm
+ip link set lo up
+
+uname -r > "$JOB/guest-kernel"
+# No udev here: load the drivers of the devices qemu gave us.
+modprobe virtio_net 2>> "$JOB/init-errors"
+
+mapfile -d '' -t ARGV < "$JOB/argv"
+mapfile -d '' -t ENVV < "$JOB/env"
+CWD=$(< "$JOB/cwd")
+TIMEOUT_S=$(< "$JOB/timeout-s")
+say "running the job (${#ARGV[@]} args, limit ${TIMEOUT_S} s)"
+date +%s%N > "$JOB/started"
+cd "$CWD" || { echo "guest: cannot cd to $CWD" > "$JOB/stderr"; echo 126 > "$JOB/exit-code"; exit 0; }
+timeout -k 5 "$TIMEOUT_S" env -- "${ENVV[@]}" "${ARGV[@]}" < /dev/null > "$JOB/stdout" 2> "$JOB/stderr"
+rc=$?
+echo "$rc" > "$JOB/exit-code.tmp"
+mv "$JOB/exit-code.tmp" "$JOB/exit-code"
+say "job exited $rc"
+exit 0
