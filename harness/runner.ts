@@ -429,9 +429,14 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       results.calibration.push(c);
     }
     writeResults(plan.outDir, results);
+    const totalCases = plan.scenarios.length * plan.modes.length * plan.pktSizesBytes.length;
+    const casesStartedMs = performance.now();
     const emit = (c: CaseResult) => {
       results.cases.push(c);
       writeResults(plan.outDir, results); // after every case: a crash loses nothing
+      const done = results.cases.length;
+      const perCaseMs = (performance.now() - casesStartedMs) / done;
+      log.info(`progress: ${done}/${totalCases} cases${done < totalCases ? `, about ${Math.round((perCaseMs * (totalCases - done)) / 1000)} s left` : ''}`);
     };
     for (const [index, scenario] of plan.scenarios.entries()) {
       const mark = stack.size;

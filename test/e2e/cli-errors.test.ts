@@ -11,7 +11,7 @@ const cases: [string, string[], RegExp][] = [
   ['zero trials', ['run', 'drop-all', '--trials', '0'], /--trials "0": expected an integer from 1 to 100/],
   ['bad generator', ['run', 'drop-all', '--generator', 'warp'], /--generator.*warp/],
   ['unknown option', ['run', 'drop-all', '--turbo'], /unknown option '--turbo'/],
-  ['missing scenario', ['run'], /missing required argument 'scenario/],
+  ['missing scenario', ['run'], /missing scenario: give one or more of drop-all/],
 ];
 
 for (const [name, args, message] of cases) {

@@ -9,7 +9,7 @@ test.serial('SIGINT mid-run: exit 130, partial results kept, no netns, veth, att
   const out = outDir('sigint');
   const child = spawnBench(['run', 'drop-all', '--modes', 'generic,native', ...LONG, '--out', out]);
   // Interrupt during a trial of the second case, so one finished case must be kept.
-  await waitForStderr(child, /drop-all\/native: trial 1\//);
+  await waitForStderr(child, /drop-all\/native\/64B: trial 1\//);
   child.kill('SIGINT');
   const r = await child;
   t.is(r.exitCode, 130, String(r.stderr));
