@@ -178,7 +178,8 @@ export function percentile(sortedAscending: readonly number[], p: number): numbe
   if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be 0..100, got ${p}`);
   const n = sortedAscending.length;
   if (n === 0) return Number.NaN;
-  const rank = Math.max(1, Math.ceil((p / 100) * n));
+  // p * n first, and rounded to 1e-9: 99.9 / 100 * 1000 is 999.0000000000001 in floating point.
+  const rank = Math.max(1, Math.ceil(Math.round(((p * n) / 100) * 1e9) / 1e9));
   return sortedAscending[Math.min(n, rank) - 1]!;
 }
 

@@ -74,6 +74,8 @@ export interface CaptureResult {
   /** count: -c reached; stop: stop() was called; timeout: the time bound ended it. */
   endedBy: 'count' | 'stop' | 'timeout';
   durationMs: number;
+  /** tcpdump's own words ("listening on ...", the closing counts). */
+  stderr: string;
 }
 
 export interface RunningCapture {
@@ -115,7 +117,7 @@ export async function startCapture(o: CaptureOptions & { timeoutMs: number; read
     if (r.exitCode !== 0) {
       throw new CommandError(argv, r.exitCode ?? null, stderr || String(r.signal ?? ''), performance.now() - started);
     }
-    return { file: o.file, stats: parseTcpdumpStats(stderr), endedBy, durationMs: performance.now() - started };
+    return { file: o.file, stats: parseTcpdumpStats(stderr), endedBy, durationMs: performance.now() - started, stderr };
   });
   finished.catch(() => undefined); // observed by whoever awaits it
 

@@ -35,7 +35,7 @@ export interface ProgRunOptions {
 export interface ProgRunCall {
   /** The kernel's mean ns per repeat for this call (whole ns, truncated). */
   nsPerPacket: number;
-  /** User-space wall time of the call / repeat: includes the syscall and any time the thread was preempted. */
+  /** User-space wall time of the call / repeat: also holds the call's set-up and tear-down (~20 ms per call here) and any preemption. */
   wallNsPerPacket: number;
   retval: number;
   action: XdpAction | 'unknown';

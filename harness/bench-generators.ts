@@ -49,6 +49,8 @@ function plan(over: Partial<RunPlan> & { generator: TrafficDriver; modes: XdpMod
     tolerance: 0.05,
     cvLimit: 0.1,
     argv: ['npm', 'run', 'bench:generators'],
+    progRunOnly: false,
+    latency: null,
     ...over,
   };
 }

@@ -19,6 +19,10 @@ import { REPO_ROOT } from './paths.ts';
 import { listScenarioFiles, parseScenarioFile } from '../scenarios/scenario-file.ts';
 import { writeReports } from './report-files.ts';
 import { renderTerminalTable } from '../reports/terminal-table.ts';
+import { renderExtraText } from '../reports/latency-text.ts';
+import { registerCompareCommand } from './commands/compare.ts';
+import { registerHistoryCommand } from './commands/history.ts';
+import { registerReportCommand } from './commands/report.ts';
 
 const started = performance.now();
 function log(line: string): void {
@@ -89,7 +93,10 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   results ??= JSON.parse(readFileSync(path.join(opts.outDir, 'results.json'), 'utf8')) as RunResults;
   const reportFiles = await writeReports(opts.outDir, results);
   if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  else process.stdout.write(`${renderTerminalTable(results)}\n`);
+  else {
+    const extra = renderExtraText(results);
+    process.stdout.write(`${results.cases.length || !extra ? renderTerminalTable(results) : ''}${extra ? `\n${extra}\n` : ''}\n`);
+  }
   log(`results: ${reportFiles.join(', ')}`);
   if (interrupted) return EXIT.interrupted;
   return results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok;
@@ -161,6 +168,8 @@ Exit codes:
   1    the run finished but a case failed (see its reason)
   2    bad command line: nothing was created
   3    something the run needs is missing (root, a tool, a kernel feature): see bench doctor
+  4    compare: a --fail-on threshold was crossed by a significant change (a regression)
+  5    compare/report/history: results missing, unreadable, invalid or of a newer schema, or nothing to compare
   130  interrupted (SIGINT/SIGTERM): everything released, partial results kept`);
 
   program
@@ -182,12 +191,20 @@ Exit codes:
     .option('--rate <rate>', 'offered rate: 0 = as fast as possible, N = packets/s, N% = of the calibrated maximum', '0')
     .option('--flows <n>', 'distinct flows (UDP source ports) in the traffic', '1')
     .option('--work <name>', 'what the DUT program does per frame: no-touch, read-data, parse-ip, swap-macs', 'no-touch')
+    .option('--latency', 'after the throughput cases: RTT percentiles through an XDP_TX reflector, per mode, idle and under load')
+    .option('--latency-loads <list>', 'with --latency: background load in percent of the reflector\'s measured maximum', '0,10,50,90')
+    .option('--probes <n>', 'with --latency: probes per mode and load', '500')
+    .option('--probe-rate <pps>', 'with --latency: probes per second', '1000')
+    .option('--prog-run', 'only the program cost: BPF_PROG_TEST_RUN of each scenario\'s program (no topology, no traffic)')
     .option('--no-decouple', 'keep generator and DUT on the same CPUs (veth default: DUT NAPI threaded and pinned to its own CPU)')
     .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', '0.05')
     .option('--out <dir>', 'output directory (default: results/<timestamp>)')
     .option('--json', 'print results.json to stdout instead of the table')
     .action(async (scenarios: string[], opts: RunFlags, cmd: Command) => setExit(await cmdRun(scenarios, opts, cmd)));
 
+  registerCompareCommand(program, setExit);
+  registerHistoryCommand(program, setExit);
+  registerReportCommand(program, setExit);
   program.command('list').description('list scenarios, modes and generators (available or not, and why)').action(async () => setExit(await cmdList()));
   program.command('doctor').description('check kernel, privileges, bpffs, JIT and tools; name the apt package for anything missing').action(async () => setExit(await cmdDoctor()));
   program

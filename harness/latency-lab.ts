@@ -80,7 +80,8 @@ export async function closeLatencyLab(lab: LatencyLab): Promise<CleanupFailure[]
   return lab.stack.releaseAll();
 }
 
-export type DutProgram = 'xdp_reflect' | 'xdp_drop';
+/** xdp_reflect from latency.bpf.o, or a bench.bpf.o program in its place (xdp_drop: every probe lost; xdp_tx: MACs swapped only). */
+export type DutProgram = 'xdp_reflect' | 'xdp_drop' | 'xdp_pass' | 'xdp_tx' | 'xdp_aborted';
 
 /** Attaches the DUT program to dut0 in `mode`; returns the detach (also pushed on the lab's stack). */
 export async function attachDut(lab: LatencyLab, program: DutProgram, mode: XdpMode): Promise<() => Promise<void>> {

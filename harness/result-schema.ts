@@ -1,4 +1,6 @@
 /* The results.json model. Bump SCHEMA_VERSION on any incompatible change. */
+import type { LatencySummary } from '../drivers/latency-prober.ts';
+import type { ProgRunSummary } from '../drivers/prog-run.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -171,7 +173,35 @@ export interface RunResults {
   environment: EnvironmentInfo;
   /** The generator's ceiling on this topology per packet size (offered pps into native XDP_DROP). */
   calibration: CalibrationRecord[];
+  /** With --latency: RTT percentiles per mode and load. */
+  latency?: LatencyRecord[];
+  /** With --prog-run: per-packet program cost per scenario. */
+  progRun?: ProgRunRecord[];
   cases: CaseResult[];
+}
+
+/** One latency measurement: RTT of probes through the XDP_TX reflector under a background load. */
+export interface LatencyRecord {
+  mode: XdpMode;
+  state: 'ok' | 'skipped' | 'failed';
+  reason?: string;
+  /** Fraction of the reflector's measured maximum used as background load (0 = idle). */
+  loadFraction: number;
+  /** The reflector's measured maximum (processed pps) in this mode, which fractions refer to. */
+  maxPps: number | null;
+  targetLoadPps: number;
+  /** What the load generator really sent over its run. */
+  achievedLoadPps: number | null;
+  /** Percentiles (ns), lost/reordered probes, timestamp source and resolution, histogram. */
+  summary?: LatencySummary;
+}
+
+/** Program cost without a NIC: BPF_PROG_TEST_RUN with a repeat count, repeated. */
+export interface ProgRunRecord {
+  scenario: string;
+  program: string;
+  file: string;
+  summary: ProgRunSummary;
 }
 
 export interface CalibrationRecord {

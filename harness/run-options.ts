@@ -8,6 +8,7 @@ import { UsageError } from './errors.ts';
 import { MAX_PKT_SIZE_BYTES, MIN_PKT_SIZE_BYTES } from './frame.ts';
 import { ALL_MODES, type XdpMode } from './result-schema.ts';
 import { WORK_KNOB, type RateSpec, type Work } from './runner.ts';
+import type { LatencyPlan } from './latency-phase.ts';
 
 export interface RawRunOptions {
   modes: string;
@@ -21,6 +22,11 @@ export interface RawRunOptions {
   flows: string;
   work: string;
   decouple: boolean;
+  progRun?: boolean;
+  latency?: boolean;
+  latencyLoads: string;
+  probes: string;
+  probeRate: string;
   out?: string;
   tolerance: string;
 }
@@ -38,6 +44,8 @@ export interface ValidRunOptions {
   flows: number;
   work: Work;
   decouple: boolean;
+  progRunOnly: boolean;
+  latency: LatencyPlan | null;
   outDir: string;
   tolerance: number;
 }
@@ -133,6 +141,18 @@ export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions, 
   if (!(GENERATOR_NAMES as readonly string[]).includes(raw.generator)) {
     errors.push(`--generator "${raw.generator}": expected one of ${GENERATOR_NAMES.join(', ')}`);
   }
+  let latency: LatencyPlan | null = null;
+  if (raw.latency) {
+    const loadFractions: number[] = [];
+    for (const part of raw.latencyLoads.split(',')) {
+      const pct = num(part.trim().replace(/%$/, ''), '--latency-loads', 0, 99, errors);
+      if (Number.isFinite(pct) && !loadFractions.includes(pct / 100)) loadFractions.push(pct / 100);
+    }
+    const probes = num(raw.probes, '--probes', 10, 100_000, errors, true);
+    const probeRatePps = num(raw.probeRate, '--probe-rate', 1, 100_000, errors);
+    latency = { modes: [], loadFractions, probes, probeRatePps, maxMeasureMs: 1000 };
+  }
+  if (raw.latency && raw.progRun) errors.push('--latency and --prog-run: choose one (--prog-run runs no traffic at all)');
   if (Number.isFinite(intervalMs) && Number.isFinite(durationS) && intervalMs > durationS * 1000) {
     errors.push(`--interval ${intervalMs} ms is longer than --duration ${durationS} s: a trial needs at least one sampling interval`);
   }
@@ -143,5 +163,7 @@ export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions, 
     scenarios, modes, trials, durationMs: durationS * 1000, warmupMs: warmupS * 1000,
     sampleIntervalMs: intervalMs, generatorName: raw.generator, pktSizesBytes, rate, flows,
     work: raw.work as Work, decouple: raw.decouple, outDir, tolerance,
+    progRunOnly: raw.progRun === true,
+    latency: latency && { ...latency, modes },
   };
 }

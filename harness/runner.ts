@@ -25,6 +25,8 @@ import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSo
 import { findLeftovers, registerRun, removeLeftovers, resourcePrefix, unregisterRun } from './run-registry.ts';
 import { summarize } from './statistics.ts';
 import { actionCounts, analyseTrial, judgeCase, SOURCE } from './trial-analysis.ts';
+import { runLatencyPhase, type LatencyPlan } from './latency-phase.ts';
+import { runProgRunPhase } from './prog-run-phase.ts';
 
 /** Work the built-in DUT programs do per frame: values of the xdpb_work knob (native/xdpb_stats.h). */
 export const WORK_KNOB = { 'no-touch': 0, 'read-data': 1, 'parse-ip': 2, 'swap-macs': 3 } as const;
@@ -56,6 +58,10 @@ export interface RunPlan {
   tolerance: number;
   cvLimit: number;
   argv: string[];
+  /** --prog-run: only the program cost (BPF_PROG_TEST_RUN), no topology or traffic. */
+  progRunOnly: boolean;
+  /** --latency: the latency phase after the throughput cases. */
+  latency: LatencyPlan | null;
 }
 
 export interface RunLog {
@@ -419,6 +425,11 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
   mkdirSync(plan.outDir, { recursive: true });
   writeResults(plan.outDir, results);
   try {
+    if (plan.progRunOnly) {
+      results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log);
+      results.state = 'complete';
+      return results;
+    }
     await ensureBpffs();
     const rig = await setUpRig(runId, plan, stack, log);
     const calibration = new Map<number, CalibrationRecord>();
@@ -451,6 +462,10 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       } finally {
         await stack.releaseTo(mark);
       }
+    }
+    if (plan.latency) {
+      throwIfAborted(signal);
+      results.latency = await runLatencyPhase({ topology: rig.topology, pinRoot: rig.pinRoot, scratchDir: rig.scratchDir, bench: rig.dut, stack }, plan.latency, log);
     }
     results.state = 'complete';
   } catch (err) {

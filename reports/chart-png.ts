@@ -188,7 +188,8 @@ export async function renderPpsChartPng(results: RunResults, opts: PpsChartOptio
 
 const renderers = new Map<string, Promise<ChartJSNodeCanvas>>();
 
-function getRenderer(width: number, height: number): Promise<ChartJSNodeCanvas> {
+/** Shared by every PNG chart of the reports. */
+export function getRenderer(width: number, height: number): Promise<ChartJSNodeCanvas> {
   const key = `${width}x${height}`;
   let r = renderers.get(key);
   if (!r) {
@@ -204,7 +205,7 @@ function getRenderer(width: number, height: number): Promise<ChartJSNodeCanvas> 
 
 /* ---- Inline Chart.js plugins ---- */
 
-function whiteBackgroundPlugin(): Plugin<'bar'> {
+export function whiteBackgroundPlugin(): Plugin<'bar'> {
   return {
     id: 'xdpbWhiteBackground',
     beforeDraw(chart) {

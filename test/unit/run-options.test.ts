@@ -23,6 +23,9 @@ function raw(overrides: Partial<RawRunOptions> = {}): RawRunOptions {
     flows: '1',
     work: 'no-touch',
     decouple: true,
+    latencyLoads: '0,10,50,90',
+    probes: '500',
+    probeRate: '1000',
     out: path.join(TMP, 'out'),
     tolerance: '0.05',
     ...overrides,
@@ -203,4 +206,13 @@ test('--flows and --work are checked', (t) => {
   t.regex(usageError(t, ['drop-all'], { flows: '0' }).message, /^--flows "0"/);
   t.is(validateRunOptions(['drop-all'], raw({ work: 'parse-ip' })).work, 'parse-ip');
   t.regex(usageError(t, ['drop-all'], { work: 'mine-bitcoin' }).message, /^--work "mine-bitcoin": expected one of no-touch, read-data, parse-ip, swap-macs/);
+});
+
+test('--latency: loads in percent become fractions; probes and rate are checked', (t) => {
+  const v = validateRunOptions(['tx-reflect'], raw({ latency: true, latencyLoads: '0, 50%,90' }));
+  t.deepEqual(v.latency, { modes: ['native', 'generic', 'offload'], loadFractions: [0, 0.5, 0.9], probes: 500, probeRatePps: 1000, maxMeasureMs: 1000 });
+  t.is(validateRunOptions(['tx-reflect'], raw()).latency, null);
+  t.regex(usageError(t, ['tx-reflect'], { latency: true, latencyLoads: '0,100' }).message, /^--latency-loads "100": expected a number from 0 to 99/);
+  t.regex(usageError(t, ['tx-reflect'], { latency: true, probes: '3' }).message, /^--probes "3"/);
+  t.regex(usageError(t, ['tx-reflect'], { latency: true, progRun: true }).message, /--latency and --prog-run: choose one/);
 });

@@ -1,0 +1,120 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { EXIT } from '../../harness/errors.ts';
+import {
+  assertSafeToAttach, findProtectedInterfaces, parseSshConnection, ProtectedInterfaceError, protectedInterfacesFrom, SAFETY_COMMANDS,
+  type SafetyReadings,
+} from '../../harness/interface-safety.ts';
+import type { Exec } from '../../harness/host-exec.ts';
+import { REPO_ROOT } from '../../harness/paths.ts';
+
+function readings(name: string): SafetyReadings {
+  return (JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'lab', `${name}.json`), 'utf8')) as { readings: SafetyReadings }).readings;
+}
+
+test('dev machine (captured): eth0 carries both default routes; nothing else is protected', (t) => {
+  t.deepEqual(protectedInterfacesFrom(readings('safety-root')), [
+    { ifname: 'eth0', reasons: ['carries the IPv4 default route via 192.0.2.1', 'carries the IPv6 default route via fd00::1'] },
+  ]);
+});
+
+test('multipath, a second table, a bridge and an SSH session (captured in a netns)', (t) => {
+  const list = protectedInterfacesFrom(readings('safety-netns-multipath'));
+  t.deepEqual(list, [
+    {
+      ifname: 'br0',
+      reasons: [
+        'carries the IPv4 default route via 198.18.71.2 in table 100',
+        'carries the IPv4 default route via 198.18.71.2 (multipath)',
+        'holds the address 198.18.71.1 of the SSH session from 198.18.71.9 to 198.18.71.1:22',
+        'carries the SSH session from 198.18.71.9 to 198.18.71.1:22 (the route back to 198.18.71.9)',
+      ],
+    },
+    { ifname: 'fxa0', reasons: ['carries the IPv4 default route via 198.18.70.2 (multipath)', 'carries the IPv6 default route via 2001:db8:70::2'] },
+    { ifname: 'fxa1', reasons: ['is a port of br0, which carries the IPv4 default route via 198.18.71.2 in table 100'] },
+  ]);
+  t.false(list.some((p) => p.ifname === 'fxa2'), 'an unrelated interface stays usable');
+});
+
+test('the SSH session alone protects its interface (no default route)', (t) => {
+  const r = readings('safety-netns-multipath');
+  const list = protectedInterfacesFrom({ ...r, routes4: '[]', routes6: '[]', routeToClient: null });
+  t.deepEqual(list, [
+    { ifname: 'br0', reasons: ['holds the address 198.18.71.1 of the SSH session from 198.18.71.9 to 198.18.71.1:22'] },
+    { ifname: 'fxa1', reasons: ['is a port of br0, which holds the address 198.18.71.1 of the SSH session from 198.18.71.9 to 198.18.71.1:22'] },
+  ]);
+});
+
+test('a VLAN carrying the default route protects its lower device (ip -d -j shape, hand-written: no 8021q module here)', (t) => {
+  const links = JSON.stringify([
+    { ifindex: 2, ifname: 'ens1f0', flags: ['UP'] },
+    { ifindex: 3, ifname: 'ens1f0.100', link: 'ens1f0', flags: ['UP'], linkinfo: { info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 100 } } },
+    // A veth's "link" is its peer, not a lower device: never followed.
+    { ifindex: 4, ifname: 'v0', link: 'v1', flags: ['UP'], linkinfo: { info_kind: 'veth' } },
+    { ifindex: 5, ifname: 'v1', link: 'v0', flags: ['UP'], linkinfo: { info_kind: 'veth' } },
+  ]);
+  const list = protectedInterfacesFrom({
+    routes4: JSON.stringify([{ dst: 'default', gateway: '198.18.9.1', dev: 'ens1f0.100', flags: [] }, { dst: 'default', gateway: '198.18.9.1', dev: 'v0', table: '7', flags: [] }]),
+    routes6: '', addrs: '[]', links, sshConnection: null, routeToClient: null,
+  });
+  t.deepEqual(list.map((p) => p.ifname), ['ens1f0', 'ens1f0.100', 'v0']);
+  t.is(list[0]!.reasons[0], 'is the lower device of ens1f0.100 (vlan), which carries the IPv4 default route via 198.18.9.1');
+});
+
+test('parseSshConnection: IPv4, IPv4-mapped IPv6, zones, and junk', (t) => {
+  t.deepEqual(parseSshConnection('198.18.71.9 50022 198.18.71.1 22'), { clientAddress: '198.18.71.9', clientPort: 50022, localAddress: '198.18.71.1', localPort: 22, zone: null });
+  t.is(parseSshConnection('::ffff:198.18.71.9 5 ::ffff:198.18.71.1 22')!.localAddress, '198.18.71.1');
+  t.deepEqual(parseSshConnection('fe80::1%eth1 5 fe80::2%eth1 22'), { clientAddress: 'fe80::1', clientPort: 5, localAddress: 'fe80::2', localPort: 22, zone: 'eth1' });
+  t.is(parseSshConnection(''), null);
+  t.is(parseSshConnection(null), null);
+  t.is(parseSshConnection('a b c'), null);
+});
+
+test('assertSafeToAttach: refuses a protected interface with its reasons and how to force it', (t) => {
+  const list = protectedInterfacesFrom(readings('safety-root'));
+  const err = t.throws(() => assertSafeToAttach('eth0', list, [], 'dut1'), { instanceOf: ProtectedInterfaceError })!;
+  t.is(err.exitCode, EXIT.usage);
+  t.is(err.ifname, 'eth0');
+  t.is(
+    err.message,
+    'refusing to attach an XDP program to eth0 on dut1: it carries the IPv4 default route via 192.0.2.1; it carries the IPv6 default route via fd00::1. ' +
+      'A program there can cut the host off the network. To do it anyway, force this interface by name: --force-interface eth0',
+  );
+});
+
+test('assertSafeToAttach: forced by exact name only; unprotected passes', (t) => {
+  const list = protectedInterfacesFrom(readings('safety-root'));
+  t.deepEqual(assertSafeToAttach('eth0', list, ['eth0']), { ifname: 'eth0', forced: true, reasons: list[0]!.reasons });
+  t.throws(() => assertSafeToAttach('eth0', list, ['eth1', 'eth', 'ETH0', '*']), { instanceOf: ProtectedInterfaceError });
+  t.deepEqual(assertSafeToAttach('ens1f0', list, []), { ifname: 'ens1f0', forced: false, reasons: [] });
+});
+
+test('findProtectedInterfaces runs read-only ip commands through the Exec it is given (local, netns or SSH)', async (t) => {
+  const r = readings('safety-netns-multipath');
+  const seen: string[] = [];
+  const exec: Exec = async (argv) => {
+    seen.push(argv.join(' '));
+    const key = argv.join(' ');
+    const stdout =
+      key === SAFETY_COMMANDS.routes4.join(' ') ? r.routes4
+      : key === SAFETY_COMMANDS.routes6.join(' ') ? r.routes6
+      : key === SAFETY_COMMANDS.addrs.join(' ') ? r.addrs
+      : key === SAFETY_COMMANDS.links.join(' ') ? r.links
+      : key === 'printenv SSH_CONNECTION' ? r.sshConnection!
+      : key === 'ip -j route get 198.18.71.9' ? r.routeToClient!
+      : '';
+    return { stdout, stderr: '', exitCode: 0, durationMs: 1 };
+  };
+  const list = await findProtectedInterfaces(exec);
+  t.deepEqual(list, protectedInterfacesFrom(r));
+  t.deepEqual(seen, [
+    'printenv SSH_CONNECTION',
+    'ip -4 -j route show table all default',
+    'ip -6 -j route show table all default',
+    'ip -j addr show',
+    'ip -d -j link show',
+    'ip -j route get 198.18.71.9',
+  ]);
+  t.true(seen.every((c) => /^(ip (-4 |-6 |-d )?-j (route show|addr show|link show|route get)|printenv )/.test(c)), 'only reads');
+});
