@@ -8,9 +8,14 @@ APT_PACKAGES=(
   # BPF objects and the libbpf helper
   clang llvm libbpf-dev libelf-dev zlib1g-dev build-essential pkg-config
   # topology, attach, counters, generators
-  iproute2 ethtool bpftool netsniff-ng tcpdump kmod
+  iproute2 ethtool bpftool netsniff-ng tcpdump kmod openssh-server openssh-client
   # canvas (chart rendering) builds from source here
   libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev
+  # the HTML report test opens reports in a real headless browser
+  chromium
+  # the VM lab (drivers/vm): qemu (TCG) and the initramfs's shell; the kernel
+  # packages and netdevsim are fetched/built on first use into the VM cache
+  qemu-system-x86 busybox-static xz-utils
 )
 
 missing=()

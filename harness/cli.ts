@@ -105,7 +105,8 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
 async function cmdList(): Promise<number> {
   const lines = ['Scenarios:'];
   for (const s of SCENARIOS) lines.push(`  ${s.name.padEnd(12)} ${s.doc}`);
-  const files = listScenarioFiles(path.join(REPO_ROOT, 'scenarios'));
+  // scenarios/lab/ holds lab configs (bench run --config), not scenario files.
+  const files = listScenarioFiles(path.join(REPO_ROOT, 'scenarios')).filter((f) => !f.includes(`${path.sep}lab${path.sep}`));
   if (files.length) {
     lines.push('', `Scenario files (bench run FILE.yaml), under ${path.join(REPO_ROOT, 'scenarios')}:`);
     for (const f of files) {

@@ -82,6 +82,17 @@ test('defaults fill what a minimal config leaves out', (t) => {
   t.deepEqual(c.roles.dut.forceInterfaces, []);
 });
 
+test('the types come from the schema (not any)', (t) => {
+  const c = parseLabConfig(FILE, GOOD);
+  // @ts-expect-error: not a field of the schema
+  t.is(c.nonexistent, undefined);
+  const h = c.hosts.dut!;
+  // @ts-expect-error: user exists only on ssh hosts
+  t.is(h.kind === 'local' ? h.user : 'bench', 'bench');
+  const port: number = c.roles.dut.interfaces.port0.ip.prefixLength;
+  t.is(port, 24);
+});
+
 test('a local host and "modes: all"', (t) => {
   const c = parseLabConfig(FILE, GOOD.replace('gen: { kind: ssh, user: bench, host: 198.18.100.10, identity: id_ed25519 }', 'gen: { kind: local }') + 'modes: all\n');
   t.deepEqual(c.hosts.gen, { kind: 'local', benchDir: '/var/lib/xdp-bench' });

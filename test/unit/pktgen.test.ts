@@ -16,6 +16,7 @@ import {
   pktgenWorkerArgv,
   pktgenWriteAccepted,
   probePktgen,
+  reportFromDevices,
   sumProgress,
   validatePktgenParams,
   workerErrorMessage,
@@ -239,6 +240,17 @@ test('pktgenParamsFor: the harness frame becomes pktgen parameters (size without
   t.false(flows.srcPortRandom);
   t.throws(() => pktgenParamsFor(spec({ frame: Buffer.alloc(60) })), { message: /IPv4\/UDP/ });
   t.deepEqual(frameFields(spec().frame), { dstMac: '02:58:44:50:00:20', srcMac: '02:58:44:50:00:10', srcIp: '198.18.0.1', dstIp: '198.18.0.2', srcPort: 9, dstPort: 9 });
+});
+
+test('reportFromDevices: pktgen\'s own counts summed over threads; errors worded by mode; a missing result said', (t) => {
+  const two = reportFromDevices({ 'pg0@0': fixture('pktgen-2threads-pg0_at_0.txt'), 'pg0@1': fixture('pktgen-2threads-pg0_at_1.txt') }, 1234, 'start_xmit');
+  t.deepEqual(two, { framesSent: 200000, durationMs: 1234, message: undefined });
+  const nr = reportFromDevices({ 'pg1@0': fixture('pktgen-netif-receive-burst.txt') }, 400, 'netif_receive');
+  t.is(nr.framesSent, 200000);
+  t.is(nr.message, '200000 frames dropped by the stack (pktgen\'s errors: NET_RX_DROP)');
+  const running = reportFromDevices({ 'pg0@0': fixture('pktgen-start-xmit-running.txt'), 'x@1': '' }, 1000, 'start_xmit');
+  t.is(running.framesSent, parsePktgenDevice(fixture('pktgen-start-xmit-running.txt'))!.packetsSoFar);
+  t.is(running.message, 'pg0@0: no result yet (Starting): pkts-sofar counted; x@1: unreadable device file');
 });
 
 test('worker protocol: events parsed line by line, errors worded with the file and pktgen\'s words', (t) => {

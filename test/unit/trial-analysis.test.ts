@@ -264,7 +264,7 @@ test('judgeCase: coupled is judged over all trials together', (t) => {
 test('judgeCase: unexpected-action when the expected action is not ~all of xdp', (t) => {
   const pass = judge([trial({ xdp: 1_000_000, actions: { pass: 1_000_000 } })]);
   t.deepEqual(pass.flags, ['unexpected-action']);
-  t.is(pass.notes[0], 'expected drop for every frame; the program returned: pass 1000000 pps');
+  t.is(pass.notes[0], 'expected drop for every frame; the program returned: pass 100.0 %');
   t.true(judge([trial({ xdp: 1_000_000, actions: { drop: 980_000, aborted: 20_000 } })]).flags.includes('unexpected-action'));
   t.false(judge([trial({ xdp: 1_000_000, actions: { drop: 995_000, aborted: 5_000 } })]).flags.includes('unexpected-action'));
   t.false(judge([trial({ xdp: 1_000_000, actions: { tx: 1_000_000 } })], { expectedAction: 'tx' }).flags.includes('unexpected-action'));

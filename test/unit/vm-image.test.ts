@@ -141,3 +141,21 @@ test('vmCacheDir: XDPB_VM_CACHE overrides the default', (t) => {
   t.is(vmCacheDir({}), DEFAULT_VM_CACHE);
   t.is(vmCacheDir({ XDPB_VM_CACHE: '/srv/vm-cache/' }), '/srv/vm-cache');
 });
+
+test('staleVmJobDirs: job dirs no live process names are stale; one a process names is not', async (t) => {
+  const { mkdtempSync, mkdirSync, rmSync } = await import('node:fs');
+  const { spawn } = await import('node:child_process');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { staleVmJobDirs } = await import('../../drivers/vm/qemu-vm.ts');
+  const tmp = mkdtempSync(path.join(tmpdir(), 'stale-test-'));
+  for (const n of ['xdpb-vm-AAAAAA', 'xdpb-vm-BBBBBB', 'xdpb-vm-toolong1', 'other']) mkdirSync(path.join(tmp, n));
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', path.join(tmp, 'xdpb-vm-BBBBBB')], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    t.deepEqual(staleVmJobDirs(tmp), [path.join(tmp, 'xdpb-vm-AAAAAA')]);
+  } finally {
+    holder.kill('SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
