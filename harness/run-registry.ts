@@ -41,10 +41,15 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Run records only: `<run id>.json` (the directory also holds other things, e.g. locks/). */
+function runRecordFiles(): string[] {
+  if (!existsSync(RUN_REGISTRY_DIR)) return [];
+  return readdirSync(RUN_REGISTRY_DIR).filter((f) => /^[0-9a-f]{8}\.json$/.test(f));
+}
+
 function liveRunIds(): Set<string> {
   const live = new Set<string>();
-  if (!existsSync(RUN_REGISTRY_DIR)) return live;
-  for (const f of readdirSync(RUN_REGISTRY_DIR)) {
+  for (const f of runRecordFiles()) {
     try {
       const rec = JSON.parse(readFileSync(path.join(RUN_REGISTRY_DIR, f), 'utf8')) as RunRecord;
       if (processAlive(rec.pid)) live.add(rec.runId);
@@ -73,9 +78,7 @@ export async function findLeftovers(): Promise<Leftovers> {
     netns: (await listNetns()).filter(stale),
     bpffsDirs: list(BPFFS_ROOT),
     tmpDirs: list('/tmp'),
-    records: existsSync(RUN_REGISTRY_DIR)
-      ? readdirSync(RUN_REGISTRY_DIR).filter((f) => !live.has(f.replace(/\.json$/, ''))).map((f) => path.join(RUN_REGISTRY_DIR, f))
-      : [],
+    records: runRecordFiles().filter((f) => !live.has(f.replace(/\.json$/, ''))).map((f) => path.join(RUN_REGISTRY_DIR, f)),
   };
 }
 

@@ -7,14 +7,7 @@
 #include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "xdpb_stats.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XDPB_ACTION_COUNT);
-	__type(key, __u32);
-	__type(value, struct xdpb_action_stats);
-} xdpb_stats SEC(".maps");
+#include "xdpb_stats.bpf.h"
 
 /* Egress port of the redirect scenario: key 0 -> ifindex, set by the harness. */
 struct {
@@ -71,38 +64,25 @@ static __always_inline int do_work(struct xdp_md *ctx)
 	return 0;
 }
 
-static __always_inline int count(struct xdp_md *ctx, __u32 action)
-{
-	struct xdpb_action_stats *rec;
-
-	rec = bpf_map_lookup_elem(&xdpb_stats, &action);
-	if (rec) {
-		/* Per-CPU slot: no other CPU writes it, plain adds are exact. */
-		rec->packets++;
-		rec->bytes += ctx->data_end - ctx->data;
-	}
-	return action;
-}
-
 SEC("xdp")
 int xdp_drop(struct xdp_md *ctx)
 {
 	int err = do_work(ctx);
-	return count(ctx, err ? err : XDP_DROP);
+	return xdpb_count(ctx, err ? err : XDP_DROP);
 }
 
 SEC("xdp")
 int xdp_pass(struct xdp_md *ctx)
 {
 	int err = do_work(ctx);
-	return count(ctx, err ? err : XDP_PASS);
+	return xdpb_count(ctx, err ? err : XDP_PASS);
 }
 
 SEC("xdp")
 int xdp_aborted(struct xdp_md *ctx)
 {
 	do_work(ctx);
-	return count(ctx, XDP_ABORTED);
+	return xdpb_count(ctx, XDP_ABORTED);
 }
 
 /* Reflects the frame out of the interface it came in on (MACs swapped). */
@@ -114,9 +94,9 @@ int xdp_tx(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 
 	if ((void *)(eth + 1) > data_end)
-		return count(ctx, XDP_ABORTED);
+		return xdpb_count(ctx, XDP_ABORTED);
 	swap_macs(eth);
-	return count(ctx, XDP_TX);
+	return xdpb_count(ctx, XDP_TX);
 }
 
 /* Forwards every frame to the egress port in xdpb_redirect_port[0]; a missing
@@ -126,8 +106,8 @@ int xdp_redirect(struct xdp_md *ctx)
 {
 	int err = do_work(ctx);
 	if (err)
-		return count(ctx, err);
-	return count(ctx, bpf_redirect_map(&xdpb_redirect_port, 0, 0));
+		return xdpb_count(ctx, err);
+	return xdpb_count(ctx, bpf_redirect_map(&xdpb_redirect_port, 0, 0));
 }
 
 char _license[] SEC("license") = "GPL";

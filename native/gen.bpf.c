@@ -9,14 +9,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "xdpb_stats.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XDPB_ACTION_COUNT);
-	__type(key, __u32);
-	__type(value, struct xdpb_action_stats);
-} xdpb_stats SEC(".maps");
+#include "xdpb_stats.bpf.h"
 
 const volatile __u32 xdpb_flows = 1;
 const volatile __u16 xdpb_src_port_base = 9;
@@ -72,7 +65,6 @@ int xdp_gen_tx(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 key = 0, action = XDP_TX;
-	struct xdpb_action_stats *rec;
 
 	if (!rate_allows()) {
 		action = XDP_DROP;
@@ -90,12 +82,7 @@ int xdp_gen_tx(struct xdp_md *ctx)
 			*cursor = *cursor + 1 >= xdpb_flows ? 0 : *cursor + 1;
 		}
 	}
-	rec = bpf_map_lookup_elem(&xdpb_stats, &action);
-	if (rec) {
-		rec->packets++;
-		rec->bytes += ctx->data_end - ctx->data;
-	}
-	return action;
+	return xdpb_count(ctx, action);
 }
 
 char _license[] SEC("license") = "GPL";

@@ -19,26 +19,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "xdpb_stats.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XDPB_ACTION_COUNT);
-	__type(key, __u32);
-	__type(value, struct xdpb_action_stats);
-} xdpb_stats SEC(".maps");
-
-static __always_inline int count(struct xdp_md *ctx, __u32 action)
-{
-	struct xdpb_action_stats *rec = bpf_map_lookup_elem(&xdpb_stats, &action);
-
-	if (rec) {
-		/* Per-CPU slot: no other CPU writes it, plain adds are exact. */
-		rec->packets++;
-		rec->bytes += ctx->data_end - ctx->data;
-	}
-	return action;
-}
+#include "xdpb_stats.bpf.h"
 
 SEC("xdp")
 int xdp_reflect(struct xdp_md *ctx)
@@ -53,17 +34,17 @@ int xdp_reflect(struct xdp_md *ctx)
 	__be16 port;
 
 	if ((void *)(eth + 1) > data_end)
-		return count(ctx, XDP_ABORTED);
+		return xdpb_count(ctx, XDP_ABORTED);
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return count(ctx, XDP_PASS);
+		return xdpb_count(ctx, XDP_PASS);
 	iph = (void *)(eth + 1);
 	if ((void *)(iph + 1) > data_end)
-		return count(ctx, XDP_ABORTED);
+		return xdpb_count(ctx, XDP_ABORTED);
 	if (iph->protocol != IPPROTO_UDP || iph->ihl < 5)
-		return count(ctx, XDP_PASS);
+		return xdpb_count(ctx, XDP_PASS);
 	udph = (void *)iph + iph->ihl * 4;
 	if ((void *)(udph + 1) > data_end)
-		return count(ctx, XDP_ABORTED);
+		return xdpb_count(ctx, XDP_ABORTED);
 
 	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
@@ -74,7 +55,7 @@ int xdp_reflect(struct xdp_md *ctx)
 	port = udph->source;
 	udph->source = udph->dest;
 	udph->dest = port;
-	return count(ctx, XDP_TX);
+	return xdpb_count(ctx, XDP_TX);
 }
 
 /* First four UDP payload bytes of every probe of `xdpb-lat probe` (big endian). */
@@ -99,19 +80,19 @@ int xdp_probe_sink(struct xdp_md *ctx)
 	__be32 *magic;
 
 	if ((void *)(eth + 1) > data_end)
-		return count(ctx, XDP_ABORTED);
+		return xdpb_count(ctx, XDP_ABORTED);
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return count(ctx, XDP_PASS);
+		return xdpb_count(ctx, XDP_PASS);
 	iph = (void *)(eth + 1);
 	if ((void *)(iph + 1) > data_end)
-		return count(ctx, XDP_ABORTED);
+		return xdpb_count(ctx, XDP_ABORTED);
 	if (iph->protocol != IPPROTO_UDP || iph->ihl < 5)
-		return count(ctx, XDP_PASS);
+		return xdpb_count(ctx, XDP_PASS);
 	udph = (void *)iph + iph->ihl * 4;
 	magic = (void *)(udph + 1);
 	if ((void *)(magic + 1) > data_end)
-		return count(ctx, XDP_DROP);
-	return count(ctx, *magic == bpf_htonl(XDPB_PROBE_MAGIC) ? XDP_PASS : XDP_DROP);
+		return xdpb_count(ctx, XDP_DROP);
+	return xdpb_count(ctx, *magic == bpf_htonl(XDPB_PROBE_MAGIC) ? XDP_PASS : XDP_DROP);
 }
 
 char _license[] SEC("license") = "GPL";

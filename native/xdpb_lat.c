@@ -71,96 +71,11 @@
 #include <bpf/libbpf.h>
 
 #define EXIT_USAGE 2
-#define EXIT_FAIL 1
 #define MAX_PROBES 1000000
 #define PROBE_MAGIC 0x58445060u /* "XDP`" */
 #define PAYLOAD_MIN 20
 
-/* ---- copied from native/xdpb.c ---- */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static int enter_netns(const char *name)
-{
-	char path[256];
-	int fd, err;
-
-	if (!name || !*name)
-		return 0;
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = setns(fd, CLONE_NEWNET) ? -errno : 0;
-	close(fd);
-	return err;
-}
-
-static int parse_hex(const char *hex, unsigned char *out, size_t cap, size_t *len)
-{
-	size_t n = strlen(hex);
-	if (n % 2 || n / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned int b;
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-			return -1;
-		out[i] = (unsigned char)b;
-	}
-	*len = n / 2;
-	return 0;
-}
-/* ---- end of the copies ---- */
-
-static char libbpf_log[8192];
-static size_t libbpf_log_len;
-
-static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG || libbpf_log_len >= sizeof(libbpf_log) - 1)
-		return 0;
-	int n = vsnprintf(libbpf_log + libbpf_log_len, sizeof(libbpf_log) - libbpf_log_len, fmt, ap);
-	if (n > 0)
-		libbpf_log_len += (size_t)n;
-	if (libbpf_log_len > sizeof(libbpf_log) - 1)
-		libbpf_log_len = sizeof(libbpf_log) - 1;
-	return 0;
-}
-
-static int fail(const char *stage, int err, const char *detail)
-{
-	printf("{\"ok\":false,\"stage\":");
-	json_str(stdout, stage);
-	printf(",\"errno\":%d,\"error\":", err);
-	json_str(stdout, err ? strerror(err) : "");
-	if (detail) {
-		printf(",\"detail\":");
-		json_str(stdout, detail);
-	}
-	if (libbpf_log_len) {
-		const char *tail = libbpf_log_len > 4000 ? libbpf_log + libbpf_log_len - 4000 : libbpf_log;
-		printf(",\"log\":");
-		json_str(stdout, tail);
-	}
-	printf("}\n");
-	return EXIT_FAIL;
-}
+#include "xdpb_util.h"
 
 static int usage(const char *msg)
 {
