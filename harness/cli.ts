@@ -1,7 +1,6 @@
 /* bench: the xdp bench command line. Exit codes: see EXIT in errors.ts and the README. */
 import { Command, CommanderError, Option } from 'commander';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { SCENARIOS } from '../scenarios/builtin.ts';
 import { chooseGenerator, GENERATORS, GENERATOR_NAMES } from '../drivers/generators.ts';
@@ -20,6 +19,7 @@ import { listScenarioFiles, parseScenarioFile } from '../scenarios/scenario-file
 import { writeReports } from './report-files.ts';
 import { renderTerminalTable } from '../reports/terminal-table.ts';
 import { renderExtraText } from '../reports/latency-text.ts';
+import { loadResults } from './results-io.ts';
 import { registerCompareCommand } from './commands/compare.ts';
 import { registerHistoryCommand } from './commands/history.ts';
 import { registerReportCommand } from './commands/report.ts';
@@ -90,7 +90,7 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     interrupted = true;
   }
   // Interrupted: the results written so far (after every case) are the record.
-  results ??= JSON.parse(readFileSync(path.join(opts.outDir, 'results.json'), 'utf8')) as RunResults;
+  results ??= loadResults(opts.outDir).results;
   const reportFiles = await writeReports(opts.outDir, results);
   if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   else {

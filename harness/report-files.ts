@@ -7,9 +7,11 @@ import { renderPpsChartPng } from '../reports/chart-png.ts';
 import { renderLatencyCdfPng, renderLatencyChartPng, renderOfferedChartPng, renderProgRunChartPng, renderSweepChartPng } from '../reports/chart-extra.ts';
 import { renderExtraMarkdown } from '../reports/latency-text.ts';
 import { buildSummaryTable } from '../reports/summary-table.ts';
+import { renderRunHtml } from '../reports/html.ts';
 
 export const CHART_FILE = 'chart.png';
 export const MARKDOWN_FILE = 'report.md';
+export const HTML_FILE = 'report.html';
 
 /** Charts drawn only when the run has their data: file name, caption, renderer. */
 const EXTRA_CHARTS = [
@@ -36,5 +38,8 @@ export async function writeReports(outDir: string, results: RunResults): Promise
   const md = path.join(outDir, MARKDOWN_FILE);
   writeFileAtomic(md, `${renderMarkdown(results, { chartFile: CHART_FILE }, table)}\n${renderExtraMarkdown(results, extra)}`);
   written[1] = md;
+  const html = path.join(outDir, HTML_FILE);
+  writeFileAtomic(html, renderRunHtml(results, table)); // self-contained: charts inline
+  written.push(html);
   return written;
 }

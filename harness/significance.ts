@@ -129,14 +129,25 @@ export function welchTTest(a: readonly number[], b: readonly number[]): WelchTes
     };
   }
   if (![...a, ...b].every(Number.isFinite)) return { test: 'untestable', reason: 'a trial value is not a finite number' };
-  const nA = a.length;
-  const nB = b.length;
   const meanA = mean(a);
   const meanB = mean(b);
-  const varA = sampleVariance(a, meanA);
-  const varB = sampleVariance(b, meanB);
-  const seA = varA / nA;
-  const seB = varB / nB;
+  return welchFromMoments(
+    { n: a.length, mean: meanA, variance: sampleVariance(a, meanA) },
+    { n: b.length, mean: meanB, variance: sampleVariance(b, meanB) },
+  );
+}
+
+/** Welch's test from each side's count, mean and sample variance (n - 1); both n >= 2. */
+export function welchFromMoments(
+  a: { n: number; mean: number; variance: number },
+  b: { n: number; mean: number; variance: number },
+): WelchTest {
+  const nA = a.n;
+  const nB = b.n;
+  const meanA = a.mean;
+  const meanB = b.mean;
+  const seA = Math.max(0, a.variance) / nA;
+  const seB = Math.max(0, b.variance) / nB;
   const standardError = Math.sqrt(seA + seB);
   const difference = meanB - meanA;
   if (standardError === 0) {

@@ -57,6 +57,37 @@ export function formatPpsRange(low: number | null | undefined, high: number | nu
   return `${fixed(low / u.divisor, u.digits)}-${fixed(high / u.divisor, u.digits)} ${u.unit}`;
 }
 
+/** A change in rate with its sign: "+1.23 Mpps", "-490.0 kpps", "0 pps". */
+export function formatSignedPps(deltaPps: number | null | undefined): string {
+  if (!isNumber(deltaPps)) return NOT_AVAILABLE;
+  const text = formatPps(deltaPps);
+  return deltaPps > 0 && !/^0(\.0+)? /.test(text) ? `+${text}` : text;
+}
+
+/** A relative change with its sign: 0.0412 -> "+4.1 %", -0.2 -> "-20.0 %". */
+export function formatSignedPercent(fraction: number | null | undefined, digits = 1): string {
+  if (!isNumber(fraction)) return NOT_AVAILABLE;
+  const text = formatPercent(fraction, digits);
+  return fraction > 0 && !/^0(\.0+)? /.test(text) ? `+${text}` : text;
+}
+
+/** A duration in nanoseconds in a readable unit: "850 ns", "12.3 µs", "1.20 ms"; "-" for null. */
+export function formatNs(ns: number | null | undefined): string {
+  if (!isNumber(ns)) return NOT_AVAILABLE;
+  const abs = Math.abs(ns);
+  if (Number(abs.toFixed(0)) < 1000) return `${fixed(ns, 0)} ns`;
+  if (Number((abs / 1e3).toFixed(1)) < 1000) return `${fixed(ns / 1e3, 1)} µs`;
+  return `${fixed(ns / 1e6, 2)} ms`;
+}
+
+/** A p-value: "0.034", "0.0008", "<0.0001"; "-" when there is none. */
+export function formatPValue(p: number | null | undefined): string {
+  if (!isNumber(p)) return NOT_AVAILABLE;
+  if (p < 0.0001) return '<0.0001';
+  if (p < 0.001) return p.toFixed(4);
+  return p.toFixed(3);
+}
+
 /** A fraction as a percentage: 0.021 -> "2.1 %". */
 export function formatPercent(fraction: number | null | undefined, digits = 1): string {
   if (!isNumber(fraction)) return NOT_AVAILABLE;
@@ -148,6 +179,22 @@ export function formatElapsed(startIso: string, endIso: string | null): string |
   if (h > 0) return `${h} h ${m} min ${s} s`;
   if (m > 0) return `${m} min ${s} s`;
   return `${s} s`;
+}
+
+/** Prose broken into lines of at most `width` characters (longer words stay whole). */
+export function wrapText(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) out.push(line);
+  return out;
 }
 
 function fixed(x: number, digits: number): string {

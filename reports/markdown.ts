@@ -200,7 +200,7 @@ function renderFailedCase(c: FailedCase): string[] {
 
 /* ---- Markdown helpers ---- */
 
-function markdownTable(headers: readonly string[], align: readonly ('left' | 'right')[], rows: readonly (readonly string[])[]): string {
+export function markdownTable(headers: readonly string[], align: readonly ('left' | 'right')[], rows: readonly (readonly string[])[]): string {
   const row = (cells: readonly string[]) => `| ${cells.map(escapeCell).join(' | ')} |`;
   const sep = `|${align.map((a) => (a === 'right' ? '---:' : ':---')).map((s) => ` ${s} `).join('|')}|`;
   return [row(headers), sep, ...rows.map(row)].join('\n');
@@ -216,12 +216,12 @@ function escapeCell(s: string): string {
 }
 
 /** Inline text: neutralise characters that would start HTML or emphasis at odd places. */
-function escapeInline(s: string): string {
+export function escapeInline(s: string): string {
   return s.replace(/[<>]/g, (ch) => (ch === '<' ? '&lt;' : '&gt;')).replace(/([\\`*[\]])/g, '\\$1');
 }
 
 /** A fenced code block that cannot be closed early by backticks inside the text. */
-function fence(text: string): string {
+export function fence(text: string): string {
   const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
   const ticks = '`'.repeat(Math.max(3, longest + 1));
   return `${ticks}text\n${text}\n${ticks}`;

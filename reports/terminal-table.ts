@@ -34,27 +34,11 @@ export function renderTerminalTable(results: RunResults, table: SummaryTable = b
   }
 
   const columns = table.columns.filter((c) => !OMITTED.includes(c.id) && !hoisted.includes(c.id));
-  const grid: string[][] = [
-    columns.map((c) => c.shortHeader),
-    ...table.rows.map((r) => columns.map((c) => r.cells[c.id])),
-  ];
-  const widths = columns.map((_, i) => Math.max(...grid.map((cells) => textWidth(cells[i]!))));
-
-  const renderLine = (cells: readonly string[]): string =>
-    cells
-      .map((cell, i) => {
-        const col = columns[i]!;
-        // The last column is not padded: long skip reasons don't widen the whole table.
-        if (i === cells.length - 1) return col.align === 'right' ? pad(cell, widths[i]!, 'right') : cell;
-        return pad(cell, widths[i]!, col.align);
-      })
-      .join(GAP)
-      .trimEnd();
-
-  lines.push(renderLine(grid[0]!));
-  lines.push(renderLine(columns.map((c: SummaryColumn, i) =>
-    '-'.repeat(i === columns.length - 1 ? Math.min(widths[i]!, Math.max(c.shortHeader.length, 14)) : widths[i]!))));
-  for (const cells of grid.slice(1)) lines.push(renderLine(cells));
+  lines.push(...renderAlignedTable(
+    columns.map((c: SummaryColumn) => c.shortHeader),
+    columns.map((c) => c.align),
+    table.rows.map((r) => columns.map((c) => r.cells[c.id])),
+  ));
   lines.push('');
   lines.push('Rates are medians over trials (gen TX: generator link TX; lost pre-XDP: offered but dropped before');
   lines.push('the XDP program). CV and 95% CI (of the mean) are over trials; min-max is the slowest..fastest trial.');
@@ -71,6 +55,33 @@ export function renderTerminalTable(results: RunResults, table: SummaryTable = b
     for (const n of table.notes) lines.push(`  ${n.label}: ${n.note}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Aligned plain-text columns: header, a dashed rule, the rows. The last column
+ * is not padded, so long free text (skip reasons) does not widen the table.
+ */
+export function renderAlignedTable(
+  headers: readonly string[],
+  aligns: readonly ('left' | 'right')[],
+  rows: readonly (readonly string[])[],
+): string[] {
+  const grid: (readonly string[])[] = [headers, ...rows];
+  const widths = headers.map((_, i) => Math.max(...grid.map((cells) => textWidth(cells[i] ?? ''))));
+  const last = headers.length - 1;
+  const renderLine = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => {
+        if (i === last) return aligns[i] === 'right' ? pad(cell, widths[i]!, 'right') : cell;
+        return pad(cell, widths[i]!, aligns[i] ?? 'left');
+      })
+      .join(GAP)
+      .trimEnd();
+  return [
+    renderLine(headers),
+    renderLine(headers.map((h, i) => '-'.repeat(i === last ? Math.min(widths[i]!, Math.max(h.length, 14)) : widths[i]!))),
+    ...rows.map(renderLine),
+  ];
 }
 
 function textWidth(s: string): number {

@@ -1,6 +1,6 @@
 /* Shared by the end-to-end tests: they run the real `bench` on veth/netns as root. */
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../harness/paths.ts';
@@ -11,8 +11,16 @@ export const BENCH = path.join(REPO_ROOT, 'bench');
 /** Short but real: enough trials and time for statistics, small enough for CI. */
 export const QUICK = ['--trials', '2', '--duration', '0.5', '--warmup', '0.3', '--interval', '100'];
 
+const scratchDirs: string[] = [];
+process.on('exit', () => {
+  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh output directory (not created: the run creates it), removed when the test process exits. */
 export function outDir(name: string): string {
-  return path.join(mkdtempSync(path.join(tmpdir(), `bench-test-${name}-`)), 'out');
+  const dir = mkdtempSync(path.join(tmpdir(), `bench-test-${name}-`));
+  scratchDirs.push(dir);
+  return path.join(dir, 'out');
 }
 
 export async function bench(args: string[], timeoutMs = 120_000) {

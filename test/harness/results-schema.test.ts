@@ -1,0 +1,213 @@
+/* harness/results.schema.json: agrees with result-schema.ts, accepts good results, refuses bad ones clearly. */
+import test, { type ExecutionContext } from 'ava';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import ts from 'typescript';
+import { Ajv } from 'ajv';
+import {
+  RESULTS_SCHEMA_FILE,
+  ResultsFileError,
+  assertValidResults,
+  checkResults,
+  loadResults,
+  type Migration,
+  type ResultsProblem,
+} from '../../harness/results-io.ts';
+import { REPO_ROOT } from '../../harness/paths.ts';
+import { EXIT } from '../../harness/errors.ts';
+import { SCHEMA_VERSION, type RunResults } from '../../harness/result-schema.ts';
+import { makeResults } from '../reports/fixture.ts';
+
+type SchemaNode = { $ref?: string; properties?: Record<string, SchemaNode>; required?: string[]; enum?: unknown[]; type?: unknown };
+const schema = JSON.parse(readFileSync(RESULTS_SCHEMA_FILE, 'utf8')) as { definitions: Record<string, SchemaNode> };
+
+function resolve(node: SchemaNode): SchemaNode {
+  let n = node;
+  while (n.$ref) n = schema.definitions[n.$ref.replace('#/definitions/', '')]!;
+  return n;
+}
+
+/* ---- the schema file mirrors the TypeScript types ---- */
+
+interface Members { names: Map<string, { optional: boolean; type: ts.TypeNode | undefined }> }
+
+function parseTypes(): { interfaces: Map<string, { members: Members; bases: string[] }>; unions: Map<string, string[]> } {
+  const file = path.join(REPO_ROOT, 'harness', 'result-schema.ts');
+  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const interfaces = new Map<string, { members: Members; bases: string[] }>();
+  const unions = new Map<string, string[]>();
+  for (const st of sf.statements) {
+    if (ts.isInterfaceDeclaration(st)) {
+      interfaces.set(st.name.text, {
+        members: membersOf(st.members, sf),
+        bases: (st.heritageClauses ?? []).flatMap((h) => h.types.map((t) => t.expression.getText(sf))),
+      });
+    } else if (ts.isTypeAliasDeclaration(st) && ts.isUnionTypeNode(st.type)) {
+      const lits = st.type.types.filter((t): t is ts.LiteralTypeNode => ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal));
+      if (lits.length === st.type.types.length) unions.set(st.name.text, lits.map((l) => (l.literal as ts.StringLiteral).text));
+    }
+  }
+  return { interfaces, unions };
+}
+
+function membersOf(members: ts.NodeArray<ts.TypeElement>, sf: ts.SourceFile): Members {
+  const names = new Map<string, { optional: boolean; type: ts.TypeNode | undefined }>();
+  for (const m of members) if (ts.isPropertySignature(m)) names.set(m.name.getText(sf), { optional: m.questionToken !== undefined, type: m.type });
+  return { names };
+}
+
+/** Differences between TS members and a schema object (property names, required = not optional), nested type literals too. */
+function compareObject(where: string, members: Members, node: SchemaNode, sf?: ts.SourceFile): string[] {
+  const obj = resolve(node);
+  const problems: string[] = [];
+  const props = obj.properties ?? {};
+  const required = new Set(obj.required ?? []);
+  for (const [name, m] of members.names) {
+    if (!(name in props)) {
+      problems.push(`${where}.${name}: in result-schema.ts, not in results.schema.json`);
+      continue;
+    }
+    if (m.optional === required.has(name)) problems.push(`${where}.${name}: ${m.optional ? 'optional' : 'required'} in TypeScript but not in the schema`);
+    if (m.type && ts.isTypeLiteralNode(m.type)) problems.push(...compareObject(`${where}.${name}`, membersOf(m.type.members, sf!), props[name]!, sf));
+  }
+  for (const name of Object.keys(props)) if (!members.names.has(name)) problems.push(`${where}.${name}: in the schema, not in result-schema.ts`);
+  return problems;
+}
+
+/** Interfaces that have no definition of their own: their members are part of the ones that extend them. */
+const MERGED_INTERFACES = ['CaseCommon'];
+/** String unions that the schema spells as the keys of an object. */
+const UNIONS_AS_KEYS: Record<string, string> = { XdpAction: 'ActionPps' };
+
+test('results.schema.json has every interface, property and enum value of result-schema.ts', (t) => {
+  const file = path.join(REPO_ROOT, 'harness', 'result-schema.ts');
+  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const { interfaces, unions } = parseTypes();
+  const problems: string[] = [];
+  for (const [name, decl] of interfaces) {
+    if (MERGED_INTERFACES.includes(name)) continue;
+    const def = schema.definitions[name];
+    if (!def) {
+      problems.push(`interface ${name} has no definition in results.schema.json`);
+      continue;
+    }
+    const all: Members = { names: new Map() };
+    for (const base of decl.bases) for (const [k, v] of interfaces.get(base)?.members.names ?? []) all.names.set(k, v);
+    for (const [k, v] of decl.members.names) all.names.set(k, v);
+    problems.push(...compareObject(name, all, def, sf));
+  }
+  for (const [name, values] of unions) {
+    const keysOf = UNIONS_AS_KEYS[name];
+    const schemaValues = keysOf ? schema.definitions[keysOf]?.required : schema.definitions[name]?.enum;
+    if (!schemaValues) problems.push(`type ${name} has no ${keysOf ? `object ${keysOf}` : 'enum definition'} in results.schema.json`);
+    else if ([...values].sort().join() !== [...(schemaValues as string[])].sort().join()) {
+      problems.push(`type ${name}: TypeScript ${values.join(', ')} vs schema ${(schemaValues as string[]).join(', ')}`);
+    }
+  }
+  t.deepEqual(problems, []);
+  t.is((schema.definitions['RunResults']!.properties!['schemaVersion'] as { const?: number }).const, SCHEMA_VERSION, 'schema file pins the current SCHEMA_VERSION');
+});
+
+test("the schema file compiles in Ajv's strict mode (no unknown keywords, required names declared, types consistent)", (t) => {
+  t.notThrows(() => new Ajv({ allErrors: true, strict: true, strictTypes: true, logger: false }).compile(schema));
+});
+
+/* ---- validation ---- */
+
+function expectProblem(t: ExecutionContext, fn: () => unknown, problem: ResultsProblem, message: RegExp): void {
+  const err = t.throws(fn, { instanceOf: ResultsFileError });
+  t.is(err?.problem, problem);
+  t.regex(err?.message ?? '', message);
+}
+
+function asDoc(r: RunResults): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+}
+
+test('good results validate: the report fixture, a skipped and a failed case, a running run', (t) => {
+  const r = makeResults();
+  t.notThrows(() => checkResults(asDoc(r), 'fixture'));
+  t.notThrows(() => assertValidResults(r));
+  r.state = 'running';
+  r.finishedAt = null;
+  r.cases.push({ scenario: 'pass-all', mode: 'native', pktSizeBytes: 64, generator: 'live', state: 'failed', stage: 'attach', reason: 'busy' });
+  t.notThrows(() => assertValidResults(r));
+  t.is(checkResults(asDoc(r), 'x').migratedFrom, null);
+});
+
+test('a missing property, a wrong type, an unknown property and a bad enum are each named', (t) => {
+  const missing = asDoc(makeResults());
+  delete (missing['environment'] as Record<string, unknown>)['kernel'];
+  expectProblem(t, () => checkResults(missing, 'a.json'), 'invalid', /a\.json: does not match harness\/results\.schema\.json[\s\S]*\/environment: must have required property 'kernel'/);
+
+  const wrongType = asDoc(makeResults());
+  ((wrongType['cases'] as Record<string, unknown>[])[0]!['trials'] as Record<string, unknown>[])[1]!['xdpPps'] = '6 Mpps';
+  expectProblem(t, () => checkResults(wrongType, 'b.json'), 'invalid', /\/cases\/0\/trials\/1\/xdpPps: must be number/);
+
+  const unknown = asDoc(makeResults());
+  (unknown['cases'] as Record<string, unknown>[])[2]!['latencyNs'] = 5;
+  expectProblem(t, () => checkResults(unknown, 'c.json'), 'invalid', /\/cases\/2: unknown property "latencyNs"/);
+
+  const badMode = asDoc(makeResults());
+  (badMode['cases'] as Record<string, unknown>[])[0]!['mode'] = 'hardware';
+  expectProblem(t, () => checkResults(badMode, 'd.json'), 'invalid', /\/cases\/0\/mode: must be equal to one of the allowed values \("native", "generic", "offload"\)/);
+});
+
+test('on write: NaN (null in the file) is refused before it reaches the disk', (t) => {
+  const r = makeResults();
+  const c = r.cases[0]!;
+  if (c.state === 'ok') c.stats.xdpPps.cv = Number.NaN;
+  expectProblem(t, () => assertValidResults(r), 'invalid', /results about to be written do not match[\s\S]*\/cases\/0\/stats\/xdpPps\/cv: must be number/);
+  t.is((t.throws(() => assertValidResults(r)) as ResultsFileError).exitCode, EXIT.runFailure, 'a run that cannot write valid results failed');
+});
+
+test('a newer schema version is refused with a clear message; no version at all too', (t) => {
+  const newer = { ...asDoc(makeResults()), schemaVersion: SCHEMA_VERSION + 1 };
+  expectProblem(t, () => checkResults(newer, 'new.json'), 'newer-version',
+    new RegExp(`new\\.json: results schema version ${SCHEMA_VERSION + 1} is newer than this xdp bench understands \\(up to ${SCHEMA_VERSION}\\)`));
+  const none = asDoc(makeResults());
+  delete none['schemaVersion'];
+  expectProblem(t, () => checkResults(none, 'none.json'), 'no-version', /no integer schemaVersion/);
+  expectProblem(t, () => checkResults([1, 2], 'arr.json'), 'invalid', /not an xdp bench results object/);
+});
+
+test('older versions are migrated, then validated; without a migration they are refused', (t) => {
+  // A made-up version 0 that called the kernel "uname"; the real schema file is version 1.
+  const v0 = asDoc(makeResults());
+  const env = v0['environment'] as Record<string, unknown>;
+  env['uname'] = env['kernel'];
+  delete env['kernel'];
+  v0['schemaVersion'] = 0;
+  const migrations: Record<number, Migration> = {
+    0: (doc) => {
+      const { uname, ...rest } = doc['environment'] as Record<string, unknown>;
+      return { ...doc, schemaVersion: 1, environment: { ...rest, kernel: uname } };
+    },
+  };
+  const migrated = checkResults(structuredClone(v0), 'v0.json', migrations, 1);
+  t.is(migrated.migratedFrom, 0);
+  t.is(migrated.results.schemaVersion, 1);
+  t.is(migrated.results.environment.kernel, '6.8.0-48-generic');
+
+  // A migration that leaves a field behind: the migrated document is validated and the error says so.
+  const sloppy: Record<number, Migration> = { 0: (doc) => ({ ...doc, schemaVersion: 1 }) };
+  expectProblem(t, () => checkResults(structuredClone(v0), 'v0.json', sloppy, 1), 'invalid',
+    /schema version 1, migrated from 0[\s\S]*\/environment: unknown property "uname"/);
+
+  // The real chain: nothing older than version 1 exists, so version 0 is refused, not guessed at.
+  expectProblem(t, () => checkResults(structuredClone(v0), 'old.json'), 'no-migration',
+    /old\.json: results schema version 0 is older than this xdp bench can migrate/);
+});
+
+test('loadResults: a directory or a file; missing and non-JSON files are clear errors', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'xdpb-schema-'));
+  const run = path.join(dir, 'run1');
+  mkdirSync(run);
+  writeFileSync(path.join(run, 'results.json'), JSON.stringify(makeResults()));
+  t.is(loadResults(run).results.runId, '20251124-233012-a1b2c3');
+  t.is(loadResults(path.join(run, 'results.json')).file, path.join(run, 'results.json'));
+  expectProblem(t, () => loadResults(path.join(dir, 'nothing')), 'missing', /nothing: no such file/);
+  writeFileSync(path.join(dir, 'half.json'), '{"schemaVersion": 1, "runId": "x"');
+  expectProblem(t, () => loadResults(path.join(dir, 'half.json')), 'not-json', /half\.json: not JSON/);
+});
