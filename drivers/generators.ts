@@ -1,9 +1,10 @@
 import { liveGenerator } from './live-generator.ts';
 import { trafgenGenerator } from './trafgen.ts';
+import { pktgenGenerator } from './pktgen.ts';
 import type { TrafficDriver } from './traffic-driver.ts';
 
 /** Fastest first: `--generator auto` takes the first one available. */
-export const GENERATORS: readonly TrafficDriver[] = [liveGenerator, trafgenGenerator];
+export const GENERATORS: readonly TrafficDriver[] = [liveGenerator, pktgenGenerator, trafgenGenerator];
 export const GENERATOR_NAMES = ['auto', ...GENERATORS.map((g) => g.name)] as const;
 
 export interface GeneratorChoice {

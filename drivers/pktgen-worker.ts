@@ -9,7 +9,7 @@
  * `start` on pgctrl blocks until the run ends; a signal makes pktgen stop every
  * thread of this namespace and the write return, and the worker then reports. */
 import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
-import { PKTGEN_PROC_DIR, pktgenResultText, pktgenWriteAccepted, type PktgenWorkerEvent, type PktgenWorkerPlan } from './pktgen.ts';
+import { PKTGEN_PROC_DIR, parsePktgenDevice, pktgenResultText, pktgenWriteAccepted, type PktgenWorkerEvent, type PktgenWorkerPlan } from './pktgen.ts';
 
 function emit(e: PktgenWorkerEvent): void {
   process.stdout.write(`${JSON.stringify(e)}\n`);
@@ -36,6 +36,16 @@ function writeProc(file: string, command: string): void {
   }
 }
 
+/** Kernel-internal errno pktgen returns for clone_skb/burst the device or mode cannot do (node calls it UNKNOWN). */
+const ENOTSUPP = 524;
+
+function describeWriteError(e: NodeJS.ErrnoException, file: string, errno: number | undefined): string {
+  if (e.code === 'ENOENT') return `${procPath(file)} does not exist (pktgen not loaded, or the device was not added)`;
+  if (errno === ENOTSUPP) return 'pktgen: not supported for this device or xmit mode (burst > 1 or clone_skb > 0 need a device with IFF_TX_SKB_SHARING, which veth has not; netif_receive takes no clone_skb; queue_xmit no burst)';
+  if (e.code === 'EINVAL') return 'pktgen: invalid argument (a malformed value, or a parameter pktgen does not know)';
+  return e.message;
+}
+
 let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => (interrupted = true));
 
@@ -47,13 +57,17 @@ async function main(): Promise<number> {
       writeProc(w.file, w.command);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
+      const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : undefined;
+      // Some refusals also set the Result line ("No such parameter", "ERROR: can not add device");
+      // others leave it as it was (a stale "OK: ..." that would mislead): only the former is quoted.
       let result: string | undefined;
       try {
-        result = w.file === 'pgctrl' ? undefined : (pktgenResultText(readProc(w.file)) ?? undefined);
+        const text = w.file === 'pgctrl' ? null : pktgenResultText(readProc(w.file));
+        if (text && !text.startsWith('OK:')) result = text;
       } catch {
-        /* the file may not exist (device not added) */
+        /* the file may not exist */
       }
-      emit({ event: 'error', stage: 'write', file: w.file, command: w.command, errno: typeof e.errno === 'number' ? -e.errno : undefined, code: e.code, error: e.code === 'ENOENT' ? `${procPath(w.file)} does not exist (pktgen not loaded, or the device was not added)` : e.message, result });
+      emit({ event: 'error', stage: 'write', file: w.file, command: w.command, errno, code: errno === ENOTSUPP ? 'ENOTSUPP' : e.code, error: describeWriteError(e, w.file, errno), result });
       return 1;
     }
     // pktgen reports most refusals in the file's Result line, not as a write error.
@@ -82,14 +96,23 @@ async function main(): Promise<number> {
     return 1;
   }
   const runMs = performance.now() - runStarted;
-  const devices: Record<string, string> = {};
-  for (const d of plan.devices) {
-    try {
-      devices[d] = readProc(d);
-    } catch (err) {
-      devices[d] = '';
-      process.stderr.write(`pktgen-worker: cannot read ${d}: ${(err as Error).message}\n`);
+  // `start` returns once no device is running, but each kpktgend thread writes its
+  // device's result just after (pktgen_stop_device: running = 0, then show_results),
+  // and after a signal the threads stop on their own time: wait (bounded) for the results.
+  let devices: Record<string, string> = {};
+  const deadline = performance.now() + 3000;
+  for (let i = 0; i < 100; i++) {
+    devices = {};
+    for (const d of plan.devices) {
+      try {
+        devices[d] = readProc(d);
+      } catch (err) {
+        devices[d] = '';
+        process.stderr.write(`pktgen-worker: cannot read ${d}: ${(err as Error).message}\n`);
+      }
     }
+    if (Object.values(devices).every((t) => parsePktgenDevice(t)?.result) || performance.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   // A signal that stopped the run is handled by node after the blocking write returned.
   setImmediate(() => {

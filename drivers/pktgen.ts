@@ -20,11 +20,24 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../harness/exec.ts';
 import { REPO_ROOT, XDPB_HELPER } from '../harness/paths.ts';
-import { execInNetnsArgv } from './xdpb-helper.ts';
+import { execInNetnsArgv, queryAttached } from './xdpb-helper.ts';
 import { GeneratorFailure, type Availability, type GeneratorReport, type RunningTraffic, type TrafficDriver, type TrafficSpec } from './traffic-driver.ts';
 
 export const PKTGEN_PROC_DIR = '/proc/net/pktgen';
 export const NO_PKTGEN_REASON = 'this kernel has no pktgen module (CONFIG_NET_PKTGEN unset)';
+/**
+ * Measured in the VM (Linux 6.1.0-56-amd64): netif_receive hands the stack an
+ * skb pktgen keeps a reference to (skb->users += burst); generic XDP then calls
+ * pskb_expand_head() on it, which BUG()s on a shared skb: kernel panic.
+ */
+/**
+ * Seen in the VM too: start_xmit into a veth whose peer has a generic XDP
+ * program ends in the same BUG (the peer receives pktgen's shared skb).
+ */
+export const GENERIC_XDP_PEER_REASON =
+  'pktgen into a veth whose peer runs a generic XDP program crashes the kernel (pktgen keeps a reference to its skbs; generic XDP expands the shared skb: BUG in pskb_expand_head, seen on Linux 6.1); not run';
+export const NETIF_RECEIVE_GENERIC_XDP_REASON =
+  'xmit_mode netif_receive into a device with a generic XDP program crashes the kernel (pktgen injects a shared skb; generic XDP expands it: BUG in pskb_expand_head, seen on Linux 6.1)';
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pktgen-worker.ts');
 /** Safety bound on each thread's packet count: more than one thread can send in the run. */
 export const PKTGEN_MAX_PPS_PER_THREAD = 20_000_000;
@@ -45,10 +58,16 @@ export interface PktgenParams {
   srcMac?: string;
   /** Source IPv4: one address, a CIDR or "A-B" (default: the device's address). */
   srcIp?: string;
-  /** [-p] destination UDP port or range "A-B": sets flag UDPDST_RND as the samples do. */
+  /**
+   * [-p] destination UDP port or range "A-B": sets flag UDPDST_RND as the samples do.
+   * pktgen's max is exclusive when min < max (pktgen.c: cur >= max wraps to min;
+   * random: min + prandom(max - min)): "9-109" sends to ports 9..108.
+   */
   dstPort?: string;
-  /** Source UDP port or range "A-B" (a range sets flag UDPSRC_RND). */
+  /** Source UDP port or range "A-B" (max exclusive, as above). */
   srcPort?: string;
+  /** A source port range is random (flag UDPSRC_RND, the samples' default) or sequential (false). */
+  srcPortRandom?: boolean;
   /** [-t]/[-f] threads, given as the CPUs of their kpktgend_N threads (the samples: f..f+t-1). */
   cpus: number[];
   /** [-c] clone_skb: send each skb this many extra times (0 = new skb per packet; refused by veth and by netif_receive). */
@@ -187,7 +206,7 @@ export function pktgenCommands(p: PktgenParams): PktgenWrite[] {
     }
     if (p.srcPort !== undefined) {
       const [min, max] = parsePortRange(p.srcPort);
-      if (min !== max) set('flag UDPSRC_RND');
+      if (min !== max && (p.srcPortRandom ?? true)) set('flag UDPSRC_RND');
       set(`udp_src_min ${min}`);
       set(`udp_src_max ${max}`);
     }
@@ -317,6 +336,8 @@ export interface PktgenDriverOptions {
 export function pktgenParamsFor(spec: TrafficSpec, options: PktgenDriverOptions = {}): PktgenParams {
   const f = frameFields(spec.frame);
   const threads = spec.cpus.length;
+  const flows = spec.flows ?? 1;
+  if (!Number.isInteger(flows) || flows < 1 || f.srcPort + flows > 65535) throw new RangeError(`flows must be 1..${65535 - f.srcPort} from source port ${f.srcPort}, got ${flows}`);
   return {
     dev: spec.dev,
     pktSizeBytes: spec.frame.length,
@@ -325,7 +346,9 @@ export function pktgenParamsFor(spec: TrafficSpec, options: PktgenDriverOptions 
     srcMac: f.srcMac,
     srcIp: f.srcIp,
     dstPort: String(f.dstPort),
-    srcPort: String(f.srcPort),
+    // `flows` source ports from the frame's own, in turn (max is exclusive in pktgen).
+    srcPort: flows > 1 ? `${f.srcPort}-${f.srcPort + flows}` : String(f.srcPort),
+    srcPortRandom: false,
     cpus: spec.cpus,
     cloneSkb: options.cloneSkb ?? 0,
     count: Math.max(1, Math.ceil((PKTGEN_MAX_PPS_PER_THREAD * spec.durationMs) / 1000)),
@@ -414,12 +437,17 @@ export async function probePktgen(): Promise<Availability> {
   return { available: false, reason: NO_PKTGEN_REASON, fix: 'use a kernel with CONFIG_NET_PKTGEN=m (the VM lab, drivers/vm, boots one), or --generator live|trafgen' };
 }
 
-export function createPktgenDriver(options: PktgenDriverOptions = {}): TrafficDriver & { start(spec: TrafficSpec): Promise<RunningPktgen> } {
+export interface PktgenDriver extends TrafficDriver {
+  start(spec: TrafficSpec): Promise<RunningPktgen>;
+}
+
+export function createPktgenDriver(options: PktgenDriverOptions = {}): PktgenDriver {
   const mode = options.xmitMode ?? 'start_xmit';
   return {
     name: mode === 'start_xmit' ? 'pktgen' : `pktgen-${mode.replace('_', '-')}`,
     description: `kernel pktgen via /proc/net/pktgen (xmit_mode ${mode}), one kpktgend thread per CPU`,
     defaultCpus: (cpuCount) => Array.from({ length: cpuCount }, (_, i) => i),
+    refusesMode: (xdpMode) => (xdpMode === 'generic' ? GENERIC_XDP_PEER_REASON : null),
     probe: probePktgen,
     async start(spec: TrafficSpec): Promise<RunningPktgen> {
       const params = pktgenParamsFor(spec, options);
@@ -429,15 +457,38 @@ export function createPktgenDriver(options: PktgenDriverOptions = {}): TrafficDr
       } catch (err) {
         throw new GeneratorFailure('pktgen', `modprobe pktgen: ${(err as Error).message}`);
       }
-      return startWorker(spec.netns, plan, spec.durationMs);
+      if (mode === 'netif_receive') {
+        const attached = await queryAttached(spec.netns, spec.dev);
+        if (attached.generic) throw new GeneratorFailure('pktgen', `refused: ${NETIF_RECEIVE_GENERIC_XDP_REASON}; ${spec.dev} has generic program id ${attached.generic}`);
+      }
+      return startWorker(spec.netns, plan, spec.durationMs, mode);
     },
   };
 }
 
 export const pktgenGenerator = createPktgenDriver();
 
+/** The generator report from the device files read after the run (pure): pktgen's own counts. */
+export function reportFromDevices(devices: Record<string, string>, runMs: number, mode: PktgenXmitMode): GeneratorReport {
+  let framesSent = 0;
+  let errors = 0;
+  const messages: string[] = [];
+  for (const [dev, text] of Object.entries(devices)) {
+    const s = parsePktgenDevice(text);
+    if (!s) {
+      messages.push(`${dev}: unreadable device file`);
+      continue;
+    }
+    framesSent += s.result?.packets ?? s.packetsSoFar;
+    errors += s.result?.errors ?? s.errors;
+    if (!s.result) messages.push(`${dev}: no result yet (${s.resultText}): pkts-sofar counted`);
+  }
+  if (errors) messages.push(mode === 'netif_receive' ? `${errors} frames dropped by the stack (pktgen's errors: NET_RX_DROP)` : `${errors} failed transmits (pktgen's errors)`);
+  return { framesSent, durationMs: runMs, message: messages.length ? messages.join('; ') : undefined };
+}
+
 /** Starts the worker; resolves once pktgen is configured and the run is starting. */
-export async function startWorker(netns: string, plan: PktgenWorkerPlan, durationMs: number): Promise<RunningPktgen> {
+export async function startWorker(netns: string, plan: PktgenWorkerPlan, durationMs: number, mode: PktgenXmitMode = 'start_xmit'): Promise<RunningPktgen> {
   const [file, ...args] = pktgenWorkerArgv(netns);
   const started = performance.now();
   const child: ResultPromise = execa(file!, args, { reject: false, input: JSON.stringify(plan), timeout: durationMs + 60_000, killSignal: 'SIGKILL', buffer: true });
@@ -463,21 +514,7 @@ export async function startWorker(netns: string, plan: PktgenWorkerPlan, duratio
       if (stopRequested) return { framesSent: null, durationMs: performance.now() - started };
       throw new GeneratorFailure('pktgen', `the pktgen worker ended without a report (${r.signal ?? `exit ${r.exitCode}`}): ${String(r.stderr).slice(-400)}`);
     }
-    let framesSent = 0;
-    let errors = 0;
-    const messages: string[] = [];
-    for (const [dev, text] of Object.entries(done.devices)) {
-      const s = parsePktgenDevice(text);
-      if (!s) {
-        messages.push(`${dev}: unreadable device file`);
-        continue;
-      }
-      framesSent += s.result?.packets ?? s.packetsSoFar;
-      errors += s.result?.errors ?? s.errors;
-      if (!s.result) messages.push(`${dev}: ${s.resultText}`);
-    }
-    if (errors) messages.push(`${errors} transmit errors (pktgen's count)`);
-    return { framesSent, durationMs: done.runMs, message: messages.length ? messages.join('; ') : undefined };
+    return reportFromDevices(done.devices, done.runMs, mode);
   });
   finished.catch(() => undefined);
   try {
@@ -494,7 +531,8 @@ export async function startWorker(netns: string, plan: PktgenWorkerPlan, duratio
     clearTimeout(stopTimer);
     // SIGINT, as Ctrl-C on the samples: the worker's blocking `start` write returns and pktgen stops every thread.
     if (child.exitCode === null) child.kill('SIGINT');
-    const hard = setTimeout(() => child.kill('SIGKILL'), 5000);
+    // The worker then waits (up to 3 s) for the threads' results: a slow (emulated) machine needs the margin.
+    const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
     try {
       return await finished;
     } finally {

@@ -10,7 +10,8 @@ import { findLeftovers, removeLeftovers } from './run-registry.ts';
 import { runBench, type RunPlan } from './runner.ts';
 import { planDecoupled } from '../drivers/napi-placement.ts';
 import { TRAFGEN_MAX_FLOWS } from '../drivers/trafgen.ts';
-import { validateRunOptions, type RawRunOptions } from './run-options.ts';
+import { validateRunOptions, type RawRunOptions, type ValidRunOptions } from './run-options.ts';
+import { runInVmTopology } from './vm-topology.ts';
 import { applyFileRunSettings, isScenarioFileArg, parseScenarioFiles, userScenarios, type ProgramOptions } from './scenario-args.ts';
 import { ALL_MODES, type RunResults } from './result-schema.ts';
 import { harnessVersion } from './environment.ts';
@@ -29,7 +30,37 @@ function log(line: string): void {
   process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 }
 
-type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean };
+type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean; topology: string };
+
+/** Upper bound for a whole VM run: TCG is several times slower than the host, and the guest boots first. */
+function vmTimeoutMs(o: ValidRunOptions): number {
+  const cases = (o.scenarios.length || 1) * o.modes.length * o.pktSizesBytes.length;
+  const perCaseMs = o.warmupMs + o.trials * (o.durationMs + 1500) + 3000;
+  return Math.min(3_600_000, 180_000 + 4 * (cases * perCaseMs + o.pktSizesBytes.length * 3000));
+}
+
+async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags): Promise<number> {
+  if (flags.program || opts.scenarios.some((s) => s.source !== 'builtin')) {
+    throw new UsageError('--topology vm runs built-in scenarios only (the guest sees this repository, not other paths)');
+  }
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => controller.abort(sig);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const userArgs = process.argv.slice(process.argv.indexOf('run') + 1);
+  let outcome;
+  try {
+    outcome = await runInVmTopology({ userArgs, outDir: opts.outDir, timeoutMs: vmTimeoutMs(opts), signal: controller.signal, log });
+  } catch (err) {
+    if (err instanceof BenchError && err.exitCode === EXIT.interrupted) return EXIT.interrupted;
+    throw err;
+  }
+  const reportFiles = await writeReports(opts.outDir, outcome.results);
+  if (flags.json) process.stdout.write(`${JSON.stringify(outcome.results, null, 2)}\n`);
+  else process.stdout.write(`${renderTerminalTable(outcome.results)}\n`);
+  log(`results (emulated, guest kernel ${outcome.results.environment.guestKernel}): ${reportFiles.join(', ')}`);
+  return outcome.guestExitCode;
+}
 
 async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<number> {
   // Everything is checked before anything is created: options, scenario files, the user's object.
@@ -40,6 +71,8 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   if ((flags.prog || flags.section || flags.expect || flags.dstPort) && !flags.program) {
     throw new UsageError('--prog, --section, --expect and --dst-port go with --program FILE.o');
   }
+  if (flags.topology === 'vm') return cmdRunInVm(opts, flags);
+  if (flags.topology !== 'veth') throw new UsageError(`--topology "${flags.topology}": expected veth (default) or vm`);
   assertRequired(await runChecks());
   opts.scenarios.push(...(await userScenarios(files, flags)));
   let choice;
@@ -125,7 +158,6 @@ async function cmdList(): Promise<number> {
     lines.push(`  ${g.name.padEnd(12)} ${a.available ? 'available' : `not available: ${a.reason} (${a.fix})`}`);
     lines.push(`  ${''.padEnd(12)} ${g.description}`);
   }
-  lines.push(`  ${'pktgen'.padEnd(12)} not available: not implemented yet in this version (and this kernel has no pktgen module unless bench doctor says so)`);
   lines.push(`  ${'auto'.padEnd(12)} the fastest available of the above`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.ok;
@@ -201,6 +233,7 @@ Exit codes:
     .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', '0.05')
     .option('--out <dir>', 'output directory (default: results/<timestamp>)')
     .option('--json', 'print results.json to stdout instead of the table')
+    .option('--topology <name>', 'veth (netns + veth pairs here) or vm (the same run inside a qemu guest with Debian\'s kernel: pktgen, netdevsim; emulated, not performance)', 'veth')
     .action(async (scenarios: string[], opts: RunFlags, cmd: Command) => setExit(await cmdRun(scenarios, opts, cmd)));
 
   registerCompareCommand(program, setExit);

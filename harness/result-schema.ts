@@ -137,6 +137,10 @@ export interface EnvironmentInfo {
   gitRevision: string | null;
   nodeVersion: string;
   commandLine: string[];
+  /** Set when the run happened in an emulated machine (--topology vm): functional truth, not performance. */
+  emulated?: boolean;
+  /** The guest's kernel (uname -r) of an emulated run; `kernel` is then the guest's too. */
+  guestKernel?: string;
 }
 
 export interface RunParameters {

@@ -352,6 +352,12 @@ async function runScenarioMode(
   const pending = [...plan.pktSizesBytes];
   const common = (pktSizeBytes: number) => ({ scenario: scenario.name, program: program.info, mode, pktSizeBytes, generator: plan.generator.name });
   const cx: CaseContext = { scenario, mode, program, sampler, counters: counterSourceFor(program, mode) };
+  const refusal = plan.generator.refusesMode?.(mode) ?? null;
+  if (refusal) {
+    log.info(`${scenario.name}/${mode}: skipped: ${refusal}`);
+    for (const size of pending) emit({ ...common(size), state: 'skipped', reason: `generator ${plan.generator.name}: ${refusal}` });
+    return;
+  }
   try {
     try {
       await attachDut(plan, rig, program, mode, stack);

@@ -207,12 +207,27 @@ static struct bpf_object *open_and_load(const struct args *a, int offload_ifinde
 		}
 	}
 	if (offload_ifindex) {
+		/* Offload devices take only plain array/hash maps (netdevsim, nfp):
+		 * load just the program asked for, its per-CPU counters as a plain
+		 * array (the device has no CPUs of ours), and skip maps only other
+		 * programs use (devmaps). The object file stays the same. */
 		struct bpf_program *p;
 		struct bpf_map *m;
-		bpf_object__for_each_program(p, obj)
+		bpf_object__for_each_program(p, obj) {
 			bpf_program__set_ifindex(p, offload_ifindex);
-		bpf_object__for_each_map(m, obj)
+			if (a->prog_name && strcmp(bpf_program__name(p), a->prog_name))
+				bpf_program__set_autoload(p, false);
+		}
+		bpf_object__for_each_map(m, obj) {
+			enum bpf_map_type t = bpf_map__type(m);
+			if (t == BPF_MAP_TYPE_PERCPU_ARRAY)
+				bpf_map__set_type(m, BPF_MAP_TYPE_ARRAY);
+			else if (t == BPF_MAP_TYPE_PERCPU_HASH)
+				bpf_map__set_type(m, BPF_MAP_TYPE_HASH);
+			else if (t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_DEVMAP_HASH || t == BPF_MAP_TYPE_CPUMAP)
+				bpf_map__set_autocreate(m, false);
 			bpf_map__set_ifindex(m, offload_ifindex);
+		}
 	}
 	int err = bpf_object__load(obj);
 	if (err) {

@@ -27,6 +27,9 @@ export function renderTerminalTable(results: RunResults, table: SummaryTable = b
   if (results.state !== 'complete') {
     lines.push(`Note: the run is ${results.state}; cases may be missing.`);
   }
+  if (results.environment.emulated) {
+    lines.push(`EMULATED: measured in a qemu guest (TCG, kernel ${results.environment.guestKernel ?? results.environment.kernel}): functional results; the rates are not performance.`);
+  }
 
   if (table.rows.length === 0) {
     lines.push('No cases recorded.');

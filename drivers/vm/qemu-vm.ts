@@ -3,21 +3,23 @@
  *
  * The guest's root is the host's / (9p, read-only) under a tmpfs overlay, so
  * the guest has the host's tools, node, this repository and native/build at
- * the same paths. The job dir (a private /tmp/xdpb-vm-* dir) is shared
- * read-write at the *same path* in the guest: a command can write results
- * there (e.g. `bench run --out <jobDir>/out`) and the host reads them in place.
+ * the same paths (/tmp, /run, /dev/shm are the guest's own tmpfs: the host's
+ * leftovers and run registry do not show through). The job dir
+ * (<cache>/jobs/xdpb-vm-*, how the guest's init learns what to run and where
+ * its output and exit code go) is shared read-write, and so is the caller's
+ * `outDir`, at the *same path* in the guest: `bench run --out OUT` in the
+ * guest writes the host's OUT.
  *
  * qemu is TCG only (/dev/kvm here is a PVM backend on which this kernel
  * hangs), started under `setpriv --pdeathsig KILL` so it dies with the
  * harness, and killed (SIGKILL) at the hard time limit. The job dir is
  * removed afterwards unless asked to keep it. */
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../../harness/paths.ts';
-import { findVmImage, missingHostTools, type VmImage } from './vm-image.ts';
+import { findVmImage, missingHostTools, vmCacheDir, type VmImage } from './vm-image.ts';
 import { GuestCommandError, tail, VmBootError, VmTimeoutError, VmUnavailableError } from './vm-errors.ts';
 
 const GUEST_INIT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'guest-init.sh');
@@ -41,10 +43,20 @@ export interface VmJob {
   nics?: number;
   /** Default: the prepared image of the cache (findVmImage). */
   image?: VmImage;
-  /** Keep the job dir (stdout, stderr, console.log, files the command wrote); the caller removes it. */
+  /**
+   * A host directory the caller owns, shared read-write into the guest at the
+   * same path: what the command writes there (results.json, fixtures) is on
+   * the host when runInVm returns. It must exist.
+   */
+  outDir?: string;
+  /** Time limit of the command inside the guest (default: timeoutMs less the boot allowance). */
+  commandTimeoutMs?: number;
+  /** Keep the job dir (stdout, stderr, console.log); the caller removes it. */
   keepJobDir?: boolean;
   /** Aborting kills the VM at once (Ctrl-C of the harness). */
   signal?: AbortSignal;
+  /** Called once qemu is started: its pid and the job dir (for a cleanup stack or a test). */
+  onStarted?: (vm: { pid: number; jobDir: string }) => void;
 }
 
 export interface VmRunResult {
@@ -60,7 +72,7 @@ export interface VmRunResult {
   bootMs: number;
   commandMs: number;
   totalMs: number;
-  /** The job dir on the host (same path in the guest) when keepJobDir, else null (removed). */
+  /** The job dir (<cache>/jobs/xdpb-vm-*, same path in the guest) when keepJobDir, else null (removed). */
   jobDir: string | null;
   consoleTail: string;
 }
@@ -75,6 +87,7 @@ export function assertSafePath(what: string, p: string): void {
 export interface QemuPlan {
   image: Pick<VmImage, 'vmlinuz' | 'initramfs' | 'modulesDir'>;
   jobDir: string;
+  outDir?: string;
   cpus: number;
   memoryMb: number;
   nics: number;
@@ -87,6 +100,7 @@ export function guestMac(i: number): string {
 /** The qemu command line (pure). */
 export function qemuArgv(plan: QemuPlan): string[] {
   for (const [what, p] of [['job dir', plan.jobDir], ['kernel', plan.image.vmlinuz], ['initramfs', plan.image.initramfs], ['modules dir', plan.image.modulesDir]] as const) assertSafePath(what, p);
+  if (plan.outDir !== undefined) assertSafePath('out dir', plan.outDir);
   if (!Number.isInteger(plan.nics) || plan.nics < 0 || plan.nics > 8) throw new RangeError(`nics must be 0..8, got ${plan.nics}`);
   const append = ['console=ttyS0', 'panic=-1', 'loglevel=4', 'mitigations=off', 'net.ifnames=0', `xdpb.job=${plan.jobDir}`, `xdpb.modules=${plan.image.modulesDir}`].join(' ');
   const nics = Array.from({ length: plan.nics }, (_, i) => [
@@ -107,12 +121,13 @@ export function qemuArgv(plan: QemuPlan): string[] {
     '-append', append,
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${plan.jobDir},mount_tag=xdpbjob,security_model=none,multidevs=remap`,
+    ...(plan.outDir ? ['-virtfs', `local,path=${plan.outDir},mount_tag=xdpbout,security_model=none,multidevs=remap`] : []),
     ...nics,
   ];
 }
 
 /** What the guest's init reads: argv and env NUL-separated, so nothing is ever parsed by a shell. */
-export function jobFiles(job: Pick<VmJob, 'argv' | 'env' | 'cwd'>, commandTimeoutS: number): Record<string, string> {
+export function jobFiles(job: Pick<VmJob, 'argv' | 'env' | 'cwd' | 'outDir'>, commandTimeoutS: number): Record<string, string> {
   if (!job.argv.length || !job.argv[0]) throw new RangeError('the VM job needs a command');
   if (job.argv[0].includes('=')) throw new RangeError(`the command may not contain "=": ${job.argv[0]}`);
   for (const a of job.argv) if (a.includes('\0')) throw new RangeError('an argument contains a NUL byte');
@@ -128,6 +143,7 @@ export function jobFiles(job: Pick<VmJob, 'argv' | 'env' | 'cwd'>, commandTimeou
     env: env.map(([k, v]) => `${k}=${v}\0`).join(''),
     cwd,
     'timeout-s': String(Math.max(1, Math.floor(commandTimeoutS))),
+    'out-dir': job.outDir ?? '',
   };
 }
 
@@ -161,17 +177,22 @@ export async function runInVm(job: VmJob): Promise<VmRunResult> {
     if (!a.available) throw new VmUnavailableError(a.reason, a.fix);
     image = a.image;
   }
-  const tmp = os.tmpdir();
-  assertSafePath('temporary directory', tmp);
-  const commandTimeoutS = (job.timeoutMs - BOOT_ALLOWANCE_MS) / 1000;
+  const jobsDir = vmJobsDir(image.cacheDir);
+  assertSafePath('VM jobs directory', jobsDir);
+  mkdirSync(jobsDir, { recursive: true });
+  const commandTimeoutS = (job.commandTimeoutMs ?? job.timeoutMs - BOOT_ALLOWANCE_MS) / 1000;
   if (commandTimeoutS < 1) throw new RangeError(`timeoutMs must leave at least 1 s after the ${BOOT_ALLOWANCE_MS} ms boot allowance, got ${job.timeoutMs}`);
+  if (job.outDir !== undefined) {
+    assertSafePath('out dir', job.outDir);
+    if (!statSync(job.outDir, { throwIfNoEntry: false })?.isDirectory()) throw new RangeError(`out dir ${job.outDir} is not a directory`);
+  }
   const files = jobFiles(job, commandTimeoutS);
-  const jobDir = mkdtempSync(path.join(tmp, JOB_DIR_PREFIX));
+  const jobDir = mkdtempSync(path.join(jobsDir, JOB_DIR_PREFIX));
   const keep = job.keepJobDir ?? false;
   try {
     for (const [name, content] of Object.entries(files)) writeFileSync(path.join(jobDir, name), content);
     copyFileSync(GUEST_INIT, path.join(jobDir, 'guest-init.sh'));
-    const argv = qemuArgv({ image, jobDir, cpus: job.cpus ?? 2, memoryMb: job.memoryMb ?? 2048, nics: job.nics ?? 2 });
+    const argv = qemuArgv({ image, jobDir, outDir: job.outDir, cpus: job.cpus ?? 2, memoryMb: job.memoryMb ?? 2048, nics: job.nics ?? 2 });
     const started = performance.now();
     const startedWallNs = BigInt(Date.now()) * 1_000_000n;
     // setpriv: qemu gets SIGKILL when the harness dies, so no VM outlives it.
@@ -183,6 +204,7 @@ export async function runInVm(job: VmJob): Promise<VmRunResult> {
       cancelSignal: job.signal,
       all: true,
     });
+    if (child.pid !== undefined) job.onStarted?.({ pid: child.pid, jobDir });
     const r = await child;
     const totalMs = performance.now() - started;
     const consoleTail = tail(readIfThere(path.join(jobDir, 'console.log')), 25);
@@ -190,7 +212,7 @@ export async function runInVm(job: VmJob): Promise<VmRunResult> {
     const stderr = readIfThere(path.join(jobDir, 'stderr'));
     const exitText = readIfThere(path.join(jobDir, 'exit-code')).trim();
     const startedText = readIfThere(path.join(jobDir, 'started')).trim();
-    if (r.isCanceled) throw new VmBootError('the VM was stopped (cancelled by the harness)', consoleTail);
+    if (r.isCanceled) throw job.signal?.reason instanceof Error ? job.signal.reason : new VmBootError('the VM was stopped (cancelled by the harness)', consoleTail);
     if (r.timedOut) throw new VmTimeoutError(job.timeoutMs, startedText ? 'during the command' : 'before the command started (boot)', tail(stderr), consoleTail);
     if (!/^\d+$/.test(exitText)) {
       const qemuSaid = tail(String(r.all ?? ''), 10);
@@ -201,8 +223,8 @@ export async function runInVm(job: VmJob): Promise<VmRunResult> {
     let bootMs = Number.NaN;
     if (/^\d+$/.test(startedText)) bootMs = Number(BigInt(startedText) - startedWallNs) / 1e6;
     if (!(bootMs > 0 && bootMs < totalMs)) bootMs = Number.NaN;
-    const exitStat = statSync(path.join(jobDir, 'exit-code'));
-    const commandMs = Number.isNaN(bootMs) ? Number.NaN : Math.max(0, exitStat.mtimeMs - (Number(startedText) / 1e6));
+    const endedText = readIfThere(path.join(jobDir, 'ended')).trim();
+    const commandMs = /^\d+$/.test(startedText) && /^\d+$/.test(endedText) ? Number(BigInt(endedText) - BigInt(startedText)) / 1e6 : Number.NaN;
     return {
       exitCode: Number(exitText),
       stdout,
@@ -228,8 +250,33 @@ export async function runInVmChecked(job: VmJob): Promise<VmRunResult> {
   return r;
 }
 
-/** Job dirs of VMs whose harness is gone (for `bench cleanup`): /tmp/xdpb-vm-* not used by a live qemu. */
-export function vmJobDirPattern(): RegExp {
-  return new RegExp(`^${JOB_DIR_PREFIX}[A-Za-z0-9]{6}$`);
+/** Where the job dirs live: in the cache, not /tmp (the guest mounts its own tmpfs there). */
+export function vmJobsDir(cacheDir = vmCacheDir()): string {
+  return path.join(cacheDir, 'jobs');
 }
 
+/**
+ * Job dirs of VMs whose harness died (SIGKILL: qemu itself dies with it, by
+ * its death signal, but the dir stays): <cache>/jobs/xdpb-vm-* that no live
+ * process names on its command line. For `bench cleanup`.
+ */
+export function staleVmJobDirs(jobsDir = vmJobsDir()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(jobsDir).filter((n) => new RegExp(`^${JOB_DIR_PREFIX}[A-Za-z0-9]{6}$`).test(n));
+  } catch {
+    return [];
+  }
+  if (!names.length) return [];
+  const inUse = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+    } catch {
+      continue; /* gone */
+    }
+    for (const n of names) if (cmdline.includes(n)) inUse.add(n);
+  }
+  return names.filter((n) => !inUse.has(n)).map((n) => path.join(jobsDir, n));
+}

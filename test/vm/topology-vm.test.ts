@@ -1,0 +1,38 @@
+/* bench run --topology vm, for real: the same harness in the guest, real pktgen,
+ * results back on the host marked emulated. */
+import test from 'ava';
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../../harness/paths.ts';
+import type { OkCase, RunResults, SkippedCase } from '../../harness/result-schema.ts';
+import { vmImage } from './helpers.ts';
+
+test.serial('bench run drop-all --topology vm --generator pktgen: native driven by real pktgen, emulated, offload refused with the reason', async (t) => {
+  t.timeout(300_000);
+  await vmImage(); // prepared once (cached) by the VM helpers
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-vm-run-'));
+  try {
+    const out = path.join(dir, 'out');
+    const r = await execa(path.join(REPO_ROOT, 'bench'), ['run', 'drop-all', '--modes', 'native,generic,offload', '--topology', 'vm', '--generator', 'pktgen', '--trials', '2', '--duration', '0.5', '--warmup', '0.3', '--out', out], { reject: false, timeout: 280_000 });
+    t.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    t.true(results.environment.emulated);
+    t.regex(results.environment.guestKernel ?? '', /^6\.1\./);
+    t.is(results.parameters.generator, 'pktgen');
+    const native = results.cases.find((c) => c.mode === 'native') as OkCase;
+    t.is(native.state, 'ok');
+    for (const trial of native.trials) t.true(trial.xdpPps > 0 && trial.actionPps.drop / trial.xdpPps > 0.99);
+    const generic = results.cases.find((c) => c.mode === 'generic') as SkippedCase;
+    t.is(generic.state, 'skipped');
+    t.regex(generic.reason, /pskb_expand_head/);
+    const offload = results.cases.find((c) => c.mode === 'offload') as SkippedCase;
+    t.is(offload.state, 'skipped');
+    t.regex(offload.reason, /refused offload XDP/);
+    t.regex(r.stdout, /EMULATED: measured in a qemu guest/);
+    t.regex(r.stderr, /\[vm\] .*drop-all\/native\/64B: trial 1\/2/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
