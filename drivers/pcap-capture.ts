@@ -43,6 +43,7 @@ export function tcpdumpArgv(o: CaptureOptions): string[] {
   return [XDPB_HELPER, 'exec', '--netns', o.netns, '--',
     'tcpdump', '-i', o.dev, '-n', '-p',
     '-U', // packet-buffered: a stop at any moment leaves whole records
+    '--immediate-mode', // hand each frame to tcpdump at once: a TPACKET_V3 block would hold them until it times out, and a stop loses them
     '-Z', 'root', // Debian's tcpdump drops to user tcpdump, which may not write into a private scratch dir
     '-c', String(o.maxFrames), '-s', String(o.snapLenBytes ?? 256),
     '--time-stamp-precision', 'micro', '-Q', o.direction ?? 'inout',

@@ -12,7 +12,8 @@ import { KernelRefusalError } from './errors.ts';
 import type { CleanupStack } from './cleanup-stack.ts';
 import { attachDut as attachLabDut, LOAD_CPU, loadFrame, measureLatency, type LatencyLab } from './latency-lab.ts';
 import { liveGenerator } from '../drivers/live-generator.ts';
-import type { LatencyRecord, XdpMode } from './result-schema.ts';
+import type { CaptureCheck, LatencyRecord, XdpMode } from './result-schema.ts';
+import { startCapture, verifyCaptureFile, type RunningCapture } from '../drivers/pcap-capture.ts';
 import { SOURCE } from './trial-analysis.ts';
 
 export interface LatencyPlan {
@@ -57,6 +58,22 @@ async function measureReflectorMax(lab: LatencyLab, statsPin: string, mode: XdpM
   }
 }
 
+/** A bounded tcpdump sample on gen0 (classic microsecond pcap, UDP only) while probes run. */
+async function startProbeCapture(lab: LatencyLab, mode: XdpMode, probes: number): Promise<{ file: string; running: RunningCapture }> {
+  const file = path.join(lab.scratchDir, `latency-${mode}.pcap`);
+  const running = await startCapture({
+    netns: lab.topology.gen0.netns, dev: lab.topology.gen0.dev, file, maxFrames: Math.min(400, 2 * (probes + 2)), filter: ['udp'], timeoutMs: 60_000,
+  });
+  return { file, running };
+}
+
+/** Stops the capture and checks it: UDP only, replies are the probes with MACs, IPs and ports swapped. */
+async function finishProbeCapture(lab: LatencyLab, c: { file: string; running: RunningCapture }): Promise<CaptureCheck> {
+  await c.running.stop();
+  const v = await verifyCaptureFile(c.file, { localMac: lab.topology.gen0.mac, protocol: 'udp', reflected: true, minFrames: 4 });
+  return { ok: v.ok, mismatches: v.mismatches, frames: v.frames, sent: v.sent, received: v.received, flows: v.sentFlows };
+}
+
 export async function runLatencyPhase(rig: LatencyRig, p: LatencyPlan, log: { info(line: string): void }): Promise<LatencyRecord[]> {
   const t = rig.topology;
   const latency = await loadObject(LATENCY_OBJECT, path.join(rig.pinRoot, 'latency'));
@@ -82,9 +99,13 @@ export async function runLatencyPhase(rig: LatencyRig, p: LatencyPlan, log: { in
     for (const loadFraction of p.loadFractions) {
       const targetLoadPps = Math.round(maxPps * loadFraction);
       try {
+        // Idle: every probe and reply is visible to tcpdump on gen0; check what really went over the wire.
+        const capture = loadFraction === 0 ? await startProbeCapture(lab, mode, p.probes) : null;
         const m = await measureLatency(lab, { mode, loadPps: targetLoadPps, probes: p.probes, probeRatePps: p.probeRatePps });
         const s = m.summary;
-        records.push({ mode, state: 'ok', loadFraction, maxPps, targetLoadPps, achievedLoadPps: m.loadAchievedPps, summary: s });
+        const verdict = capture ? await finishProbeCapture(lab, capture) : undefined;
+        records.push({ mode, state: 'ok', loadFraction, maxPps, targetLoadPps, achievedLoadPps: m.loadAchievedPps, summary: s, ...(verdict ? { capture: verdict } : {}) });
+        if (verdict && !verdict.ok) log.info(`latency/${mode}: capture check MISMATCH: ${verdict.mismatches.join('; ')}`);
         const us = (ns: number | null) => (ns === null ? '-' : `${(ns / 1e3).toFixed(1)} us`);
         log.info(`latency/${mode} at ${Math.round(loadFraction * 100)} % load: p50 ${us(s.p50Ns)}, p99 ${us(s.p99Ns)}, max ${us(s.maxNs)}, lost ${s.lost}/${s.sent} (${s.timestampSource} timestamps)`);
       } catch (err) {

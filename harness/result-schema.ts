@@ -198,6 +198,18 @@ export interface LatencyRecord {
   achievedLoadPps: number | null;
   /** Percentiles (ns), lost/reordered probes, timestamp source and resolution, histogram. */
   summary?: LatencySummary;
+  /** Idle level only: what a tcpdump sample on the generator side saw. */
+  capture?: CaptureCheck;
+}
+
+/** A bounded capture checked against the scenario: protocol, flows, replies really swapped. */
+export interface CaptureCheck {
+  ok: boolean;
+  mismatches: string[];
+  frames: number;
+  sent: number;
+  received: number;
+  flows: number;
 }
 
 /** Program cost without a NIC: BPF_PROG_TEST_RUN with a repeat count, repeated. */

@@ -20,7 +20,8 @@ export function latencyTable(results: RunResults): TextTable | null {
     return [l.mode, `${Math.round(l.loadFraction * 100)} %`, mpps(l.targetLoadPps), mpps(l.achievedLoadPps), us(s.minNs), us(s.p50Ns), us(s.p90Ns), us(s.p99Ns), us(s.p999Ns), us(s.maxNs), `${s.lost}/${s.sent}`, `${s.reordered} reordered`];
   });
   const first = recs.find((l) => l.summary)?.summary;
-  const notes = first ? [`timestamps: ${first.timestampSource} (clock resolution ${first.clockResolutionNs} ns; hardware: ${first.hardwareTimestamps.detail})`, 'RTT in µs; load in % of the reflector\'s measured maximum in that mode, sent by the rate-capped live generator'] : [];
+  const captures = recs.filter((l) => l.capture).map((l) => `capture check (${l.mode}, idle): ${l.capture!.ok ? 'ok' : 'MISMATCH'}: ${l.capture!.sent} probes sent, ${l.capture!.received} replies seen${l.capture!.ok ? ', all with MACs, IPs and ports swapped' : `: ${l.capture!.mismatches.join('; ')}`}`);
+  const notes = first ? [...captures, `timestamps: ${first.timestampSource} (clock resolution ${first.clockResolutionNs} ns; hardware: ${first.hardwareTimestamps.detail})`, 'RTT in µs; load in % of the reflector\'s measured maximum in that mode, sent by the rate-capped live generator'] : [];
   return { title: 'Latency (RTT through the XDP_TX reflector)', header: ['mode', 'load', 'target Mpps', 'sent Mpps', 'min', 'p50', 'p90', 'p99', 'p99.9', 'max', 'lost', 'order'], rows, notes };
 }
 

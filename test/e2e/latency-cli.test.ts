@@ -18,6 +18,11 @@ test.serial('bench run tx-reflect --modes all --latency: percentiles per mode an
     t.true(l.maxPps! > 0);
     if (l.loadFraction > 0) t.true((l.achievedLoadPps ?? 0) > 0, 'background load was sent');
     t.is(s.histogram.buckets.reduce((a, b) => a + b.count, 0), s.n);
+    if (l.loadFraction === 0) {
+      // What went over the wire, from a tcpdump sample on the generator side.
+      t.true(l.capture?.ok, `${l.mode}: ${l.capture?.mismatches.join('; ')}`);
+      t.true((l.capture?.received ?? 0) > 0);
+    }
   }
   t.regex(String(r.stdout), /Latency \(RTT through the XDP_TX reflector\)/);
   for (const f of ['chart-latency.png', 'chart-latency-cdf.png']) t.true(existsSync(path.join(out, f)), f);

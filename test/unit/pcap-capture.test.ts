@@ -13,7 +13,7 @@ const PROBES: CaptureExpectation = { localMac: GEN_MAC, frameBytes: 62, protocol
 
 test('tcpdumpArgv: inside the netns through xdpb exec, bounded by -c, classic microsecond pcap', (t) => {
   t.deepEqual(tcpdumpArgv({ netns: 'ns-gen', dev: 'g0', file: '/tmp/x.pcap', maxFrames: 100, filter: ['udp'] }), [
-    XDPB_HELPER, 'exec', '--netns', 'ns-gen', '--', 'tcpdump', '-i', 'g0', '-n', '-p', '-U', '-Z', 'root', '-c', '100', '-s', '256',
+    XDPB_HELPER, 'exec', '--netns', 'ns-gen', '--', 'tcpdump', '-i', 'g0', '-n', '-p', '-U', '--immediate-mode', '-Z', 'root', '-c', '100', '-s', '256',
     '--time-stamp-precision', 'micro', '-Q', 'inout', '-w', '/tmp/x.pcap', 'udp']);
   t.throws(() => tcpdumpArgv({ netns: 'n', dev: 'd', file: 'f', maxFrames: 0 }), { instanceOf: RangeError });
 });
