@@ -30,6 +30,22 @@ function log(line: string): void {
   process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 }
 
+/** The first SIGINT/SIGTERM aborts the run (which then releases everything); later ones only say so. */
+function abortOnSignals(): AbortController {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!controller.signal.aborted) {
+      log(`${sig}: stopping; releasing netns, attachments and processes (results so far are kept)`);
+      controller.abort(sig);
+    } else {
+      log(`${sig} again: still cleaning up, please wait`);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller;
+}
+
 type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean; topology: string };
 
 /** Upper bound for a whole VM run: TCG is several times slower than the host, and the guest boots first. */
@@ -43,10 +59,7 @@ async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags): Promise<numbe
   if (flags.program || opts.scenarios.some((s) => s.source !== 'builtin')) {
     throw new UsageError('--topology vm runs built-in scenarios only (the guest sees this repository, not other paths)');
   }
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => controller.abort(sig);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const controller = abortOnSignals();
   const userArgs = process.argv.slice(process.argv.indexOf('run') + 1);
   let outcome;
   try {
@@ -90,19 +103,7 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   log(placement.dutNapiCpu === null
     ? `placement: coupled (generator on CPUs ${placement.generatorCpus.join(',')}; the DUT runs on the sender's CPU)`
     : `placement: decoupled (generator on CPU ${placement.generatorCpus.join(',')}, DUT NAPI kthread pinned to CPU ${placement.dutNapiCpu})`);
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
-      log(`${sig}: stopping; releasing netns, attachments and processes (results so far are kept)`);
-      controller.abort(sig);
-    } else {
-      log(`${sig} again: still cleaning up, please wait`);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const controller = abortOnSignals();
   const plan: RunPlan = {
     ...opts,
     settleMs: 300,
