@@ -176,7 +176,7 @@ async function cmdDoctor(): Promise<number> {
 
 async function cmdCleanup(opts: { dryRun?: boolean }): Promise<number> {
   const l = await findLeftovers();
-  const all = [...l.netns.map((n) => `netns ${n}`), ...l.bpffsDirs, ...l.tmpDirs];
+  const all = [...l.netns.map((n) => `netns ${n}`), ...l.bpffsDirs, ...l.tmpDirs, ...l.vmJobDirs];
   if (all.length === 0) {
     process.stdout.write('nothing left by earlier runs\n');
     return EXIT.ok;

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import { BPFFS_ROOT, RESOURCE_PREFIX, RUN_REGISTRY_DIR } from './paths.ts';
 import { deleteNetns, listNetns } from '../drivers/veth-topology.ts';
+import { staleVmJobDirs } from '../drivers/vm/qemu-vm.ts';
 
 export interface RunRecord {
   runId: string;
@@ -64,6 +65,8 @@ export interface Leftovers {
   netns: string[];
   bpffsDirs: string[];
   tmpDirs: string[];
+  /** Job dirs of VM runs whose qemu is gone (--topology vm). */
+  vmJobDirs: string[];
   records: string[];
 }
 
@@ -78,6 +81,7 @@ export async function findLeftovers(): Promise<Leftovers> {
     netns: (await listNetns()).filter(stale),
     bpffsDirs: list(BPFFS_ROOT),
     tmpDirs: list('/tmp'),
+    vmJobDirs: staleVmJobDirs(),
     records: runRecordFiles().filter((f) => !live.has(f.replace(/\.json$/, ''))).map((f) => path.join(RUN_REGISTRY_DIR, f)),
   };
 }
@@ -89,7 +93,7 @@ export async function removeLeftovers(l: Leftovers): Promise<string[]> {
     await deleteNetns(ns); // takes its veths and XDP attachments with it
     removed.push(`netns ${ns}`);
   }
-  for (const dir of [...l.bpffsDirs, ...l.tmpDirs]) {
+  for (const dir of [...l.bpffsDirs, ...l.tmpDirs, ...l.vmJobDirs]) {
     rmSync(dir, { recursive: true, force: true });
     removed.push(dir);
   }
