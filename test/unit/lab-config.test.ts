@@ -159,7 +159,7 @@ const BAD: [string, (s: string) => string, string[]][] = [
   ['duration too short', (s) => `${s}durationS: 0.1\n`, ['durationS: expected seconds 0.2..3600, got 0.1']],
   ['interval longer than the duration', (s) => `${s}durationS: 0.5\nintervalMs: 1000\n`,
     ['intervalMs: 1000 ms is longer than durationS 0.5 s: a trial needs at least one sampling interval']],
-  ['unknown generator', (s) => `${s}generator: pktgen\n`, ['generator: expected one of auto, live, trafgen, got "pktgen"']],
+  ['unknown generator', (s) => `${s}generator: warp\n`, ['generator: expected one of auto, live, pktgen, trafgen, got "warp"']],
   ['bad rate', (s) => `${s}rate: fast\n`, ['rate: expected 0 (full speed), packets per second (1..1e9), or a percentage like "50%", got "fast"']],
   ['bad threshold', (s) => `${s}thresholds: { failOn: ["drop-all/native/xdpPps<-5"] }\n`,
     ['thresholds.failOn[0]: "drop-all/native/xdpPps<-5": expected SCENARIO/MODE[/SIZE]/METRIC{<,<=,>,>=}VALUE{%,pps,kpps,Mpps,Gpps}, e.g. drop-all/native/xdpPps<-5% (SCENARIO, MODE and SIZE may be *; VALUE is the change of the candidate\'s mean from the baseline\'s)']],
