@@ -26,10 +26,18 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 # The host's /run (netns files, locks, run registry) and /tmp (other runs'
-# scratch dirs) must not show through: the guest has its own.
+# scratch dirs) must not show through: the guest has its own. The job's working
+# directory (this repository, e.g. a CI clone under /tmp) is carried over them.
+CWD=$(< "$JOB/cwd")
+mkdir -p /.xdpb-cwd
+mount --bind "$CWD" /.xdpb-cwd 2>> "$JOB/init-errors"
 mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /run/netns /run/lock
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+case "$CWD" in
+  /tmp/*|/run/*) mkdir -p "$CWD" && mount --move /.xdpb-cwd "$CWD" 2>> "$JOB/init-errors" ;;
+  *) umount /.xdpb-cwd 2>/dev/null ;;
+esac
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
@@ -50,7 +58,6 @@ modprobe virtio_net 2>> "$JOB/init-errors"
 
 mapfile -d '' -t ARGV < "$JOB/argv"
 mapfile -d '' -t ENVV < "$JOB/env"
-CWD=$(< "$JOB/cwd")
 TIMEOUT_S=$(< "$JOB/timeout-s")
 say "running the job (${#ARGV[@]} args, limit ${TIMEOUT_S} s)"
 date +%s%N > "$JOB/started"
