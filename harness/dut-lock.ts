@@ -12,6 +12,8 @@ import path from 'node:path';
 import { runOn, spawnOn, type RemoteProcess, type SshTarget } from '../drivers/ssh.ts';
 import { BenchError, EXIT } from './errors.ts';
 import { RUN_REGISTRY_DIR } from './paths.ts';
+import { processAlive } from './process-alive.ts';
+export { processAlive };
 
 export const DUT_LOCK_DIR = path.join(RUN_REGISTRY_DIR, 'locks');
 /** flock(1)'s exit code when the lock is held (-E). */
@@ -72,15 +74,6 @@ export function parseHolder(text: string): LockHolder | null {
     /* a torn or foreign file: no holder we can name */
   }
   return null;
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readText(file: string): string {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { BPFFS_ROOT, RESOURCE_PREFIX, RUN_REGISTRY_DIR } from './paths.ts';
 import { deleteNetns, listNetns } from '../drivers/veth-topology.ts';
 import { staleVmJobDirs } from '../drivers/vm/qemu-vm.ts';
+import { processAlive } from './process-alive.ts';
 
 export interface RunRecord {
   runId: string;
@@ -31,15 +32,6 @@ export function registerRun(runId: string): void {
 
 export function unregisterRun(runId: string): void {
   rmSync(path.join(RUN_REGISTRY_DIR, `${runId}.json`), { force: true });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Run records only: `<run id>.json` (the directory also holds other things, e.g. locks/). */

@@ -23,6 +23,7 @@ import { haveProgram } from '../../harness/exec.ts';
 import { writeFileAtomic } from '../../harness/atomic-write.ts';
 import { buildCpio, type CpioEntry } from './cpio.ts';
 import { runStep, VmPrepareError, VmUnavailableError } from './vm-errors.ts';
+import { processAlive } from '../../harness/process-alive.ts';
 
 export const DEFAULT_VM_CACHE = '/var/cache/xdp-bench/vm';
 /** Bumped when the layout or the initramfs changes: older images are rebuilt. */
@@ -293,15 +294,6 @@ async function lockCache(cacheDir: string): Promise<() => void> {
       if (Date.now() > deadline || i > 100_000) throw new VmPrepareError('lock', `${lock} is held by pid ${owner} for too long`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
