@@ -1,10 +1,9 @@
 /* Bring your own program, for real: the test firewall (test/programs/firewall.bpf.c),
  * preloaded from a scenario file, measured in native and generic mode. */
 import test from 'ava';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { bench, leftoversOf, outDir, QUICK, readResults } from './helpers.ts';
+import { bench, leftoversOf, outDir, QUICK, readResults, scratchDir } from './helpers.ts';
 import { NATIVE_BUILD_DIR, REPO_ROOT } from '../../harness/paths.ts';
 import type { OkCase } from '../../harness/result-schema.ts';
 import { sha256File } from '../../harness/user-program.ts';
@@ -13,7 +12,7 @@ const FIREWALL = path.join(NATIVE_BUILD_DIR, 'test', 'firewall.bpf.o');
 const UNBOUNDED = path.join(NATIVE_BUILD_DIR, 'test', 'unbounded.bpf.o');
 
 function scenarioFile(text: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-scenario-'));
+  const dir = scratchDir('scenario');
   const file = path.join(dir, 'fw.yaml');
   writeFileSync(file, text);
   return file;

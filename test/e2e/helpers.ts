@@ -16,11 +16,16 @@ process.on('exit', () => {
   for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** A fresh output directory (not created: the run creates it), removed when the test process exits. */
-export function outDir(name: string): string {
+/** A fresh temporary directory, removed when the test process exits. */
+export function scratchDir(name: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), `bench-test-${name}-`));
   scratchDirs.push(dir);
-  return path.join(dir, 'out');
+  return dir;
+}
+
+/** A fresh output directory (not created: the run creates it), removed when the test process exits. */
+export function outDir(name: string): string {
+  return path.join(scratchDir(name), 'out');
 }
 
 export async function bench(args: string[], timeoutMs = 120_000) {
