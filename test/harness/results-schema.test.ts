@@ -202,6 +202,7 @@ test('older versions are migrated, then validated; without a migration they are 
 
 test('loadResults: a directory or a file; missing and non-JSON files are clear errors', (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'xdpb-schema-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const run = path.join(dir, 'run1');
   mkdirSync(run);
   writeFileSync(path.join(run, 'results.json'), JSON.stringify(makeResults()));
