@@ -1,6 +1,6 @@
 /* harness/results.schema.json: agrees with result-schema.ts, accepts good results, refuses bad ones clearly. */
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
