@@ -12,6 +12,7 @@ import { planDecoupled } from '../drivers/napi-placement.ts';
 import { TRAFGEN_MAX_FLOWS } from '../drivers/trafgen.ts';
 import { validateRunOptions, type RawRunOptions, type ValidRunOptions } from './run-options.ts';
 import { runInVmTopology } from './vm-topology.ts';
+import { expandLabPlan, parseLabConfig, renderLabPlan } from './lab-config.ts';
 import { applyFileRunSettings, isScenarioFileArg, parseScenarioFiles, userScenarios, type ProgramOptions } from './scenario-args.ts';
 import { ALL_MODES, type RunResults } from './result-schema.ts';
 import { harnessVersion } from './environment.ts';
@@ -46,7 +47,7 @@ function abortOnSignals(): AbortController {
   return controller;
 }
 
-type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean; topology: string };
+type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean; topology: string; config?: string; dryRun?: boolean };
 
 /** Upper bound for a whole VM run: TCG is several times slower than the host, and the guest boots first. */
 function vmTimeoutMs(o: ValidRunOptions): number {
@@ -75,7 +76,22 @@ async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags): Promise<numbe
   return outcome.guestExitCode;
 }
 
+/** --config: a hardware-lab config. Validation and the expanded plan work; running it is not wired yet. */
+function cmdRunLabConfig(flags: RunFlags): number {
+  const plan = expandLabPlan(parseLabConfig(flags.config!)); // every problem at once, exit 2
+  if (flags.dryRun) {
+    process.stdout.write(`${renderLabPlan(plan)}\n`);
+    return EXIT.ok;
+  }
+  throw new MissingCapabilityError(`--config ${flags.config}: the config is valid, but running a lab over SSH is not implemented in this version (the lab building blocks are: config, ssh, safety check, DUT lock, interface probe); use --dry-run to check a config and see its plan`);
+}
+
 async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<number> {
+  if (flags.config) {
+    if (args.length) throw new UsageError('--config takes its scenarios from the lab config: give no scenario arguments with it');
+    return cmdRunLabConfig(flags);
+  }
+  if (flags.dryRun) throw new UsageError('--dry-run goes with --config LAB.yaml');
   // Everything is checked before anything is created: options, scenario files, the user's object.
   const files = parseScenarioFiles(args);
   const raw = applyFileRunSettings(flags, files, (flag) => cmd.getOptionValueSource(flag) === 'cli');
@@ -234,6 +250,8 @@ Exit codes:
     .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', '0.05')
     .option('--out <dir>', 'output directory (default: results/<timestamp>)')
     .option('--json', 'print results.json to stdout instead of the table')
+    .option('--config <lab.yaml>', 'a hardware-lab config (hosts, roles, interfaces, scenarios): validated; with --dry-run, its expanded plan is printed')
+    .option('--dry-run', 'with --config: print the expanded plan, touch nothing')
     .option('--topology <name>', 'veth (netns + veth pairs here) or vm (the same run inside a qemu guest with Debian\'s kernel: pktgen, netdevsim; emulated, not performance)', 'veth')
     .action(async (scenarios: string[], opts: RunFlags, cmd: Command) => setExit(await cmdRun(scenarios, opts, cmd)));
 

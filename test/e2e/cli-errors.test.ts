@@ -1,7 +1,8 @@
 /* Bad input: one clear error naming the flag, exit code 2, nothing created. */
 import test from 'ava';
-import { existsSync } from 'node:fs';
-import { bench, outDir } from './helpers.ts';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bench, outDir, scratchDir } from './helpers.ts';
 
 const cases: [string, string[], RegExp][] = [
   ['unknown scenario', ['run', 'drop-everything'], /unknown scenario "drop-everything": expected one of drop-all, pass-all/],
@@ -55,4 +56,21 @@ test('--help on run lists every flag and the exit codes', async (t) => {
   for (const flag of ['--modes', '--trials', '--duration', '--warmup', '--generator', '--out', '--json']) t.true(String(r.stdout).includes(flag), flag);
   const top = await bench(['--help'], 30_000);
   t.regex(String(top.stdout), /130\s+interrupted/);
+});
+
+test('bench run --config LAB.yaml --dry-run prints the expanded plan; a bad config names every problem; running a lab is refused clearly', async (t) => {
+  const plan = await bench(['run', '--config', 'scenarios/lab/example-lab.yaml', '--dry-run'], 30_000);
+  t.is(plan.exitCode, 0, String(plan.stderr));
+  t.regex(String(plan.stdout), /dry run: nothing is touched/);
+  t.regex(String(plan.stdout), /3 scenarios x 2 modes x 3 sizes = 18 cases/);
+  const dir = scratchDir('lab');
+  const bad = path.join(dir, 'bad-lab.yaml');
+  writeFileSync(bad, 'name: x\nhosts: 5\n');
+  const r = await bench(['run', '--config', bad, '--dry-run'], 30_000);
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /hosts: expected a mapping/);
+  t.regex(String(r.stderr), /roles: missing/);
+  const run = await bench(['run', '--config', 'scenarios/lab/example-lab.yaml'], 30_000);
+  t.is(run.exitCode, 3);
+  t.regex(String(run.stderr), /running a lab over SSH is not implemented in this version/);
 });
