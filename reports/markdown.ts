@@ -14,14 +14,13 @@ import {
   formatCommandLine,
   formatElapsed,
   formatErrno,
-  formatMs,
-  formatPercent,
   formatPerCpuPps,
   formatPps,
   formatSeconds,
   formatStatsLine,
 } from './format.ts';
 import { buildSummaryTable, caseLabel } from './summary-table.ts';
+import { environmentFields, parameterFields } from './run-info.ts';
 import type { SummaryTable } from './summary-table.ts';
 
 export interface MarkdownOptions {
@@ -51,30 +50,12 @@ export function renderMarkdown(
   }
 
   out.push('## Environment', '');
-  out.push(keyValueTable([
-    ['Kernel', env.kernel],
-    ['Host', env.hostname],
-    ['CPU', `${env.cpuModel} (${env.cpuCount} CPUs)`],
-    ['Driver', env.driver],
-    ['Harness version', env.harnessVersion],
-    ['Git revision', env.gitRevision ?? 'unknown'],
-    ['Node', env.nodeVersion],
-  ]));
+  // The command line gets its own fenced block below.
+  out.push(keyValueTable(environmentFields(results).filter(([name]) => name !== 'Command line')));
   out.push('', 'Command line:', '', fence(formatCommandLine(env.commandLine)), '');
 
   out.push('## Parameters', '');
-  out.push(keyValueTable([
-    ['Scenarios', p.scenarios.join(', ')],
-    ['Modes', p.modes.join(', ')],
-    ['Trials per case', String(p.trials)],
-    ['Trial duration', formatSeconds(p.durationS)],
-    ['Warm-up', formatSeconds(p.warmupS)],
-    ['Sample interval', formatMs(p.sampleIntervalMs)],
-    ['Generator', p.generator],
-    ['Packet size', formatBytes(p.pktSizeBytes)],
-    ['Topology', p.topology],
-    ['Counter agreement tolerance', formatPercent(p.agreementTolerance)],
-  ]));
+  out.push(keyValueTable(parameterFields(results)));
   out.push('');
 
   out.push('## Summary', '');

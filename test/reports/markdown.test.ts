@@ -18,7 +18,7 @@ test('contains run identity, environment and parameters', (t) => {
   t.regex(md, /\| Trial duration \| 10 s \|/);
   t.regex(md, /\| Warm-up \| 2 s \|/);
   t.regex(md, /\| Sample interval \| 1000 ms \|/);
-  t.regex(md, /\| Packet size \| 64 B \|/);
+  t.regex(md, /\| Packet sizes \| 64 B \|/);
   t.regex(md, /\| Counter agreement tolerance \| 5\.0 % \|/);
 });
 
