@@ -21,30 +21,53 @@
 #include <bpf/bpf_endian.h>
 #include "xdpb_stats.bpf.h"
 
-SEC("xdp")
-int xdp_reflect(struct xdp_md *ctx)
+/* Finds the UDP header of an IPv4/UDP frame. Anything else gets its action:
+ * XDP_PASS for other protocols (to the stack), XDP_ABORTED when the frame is
+ * shorter than the headers it announces. */
+static __always_inline struct udphdr *udp_header(struct xdp_md *ctx, struct ethhdr **eth_out, struct iphdr **iph_out, __u32 *action)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *iph;
 	struct udphdr *udph;
+
+	*action = XDP_ABORTED;
+	if ((void *)(eth + 1) > data_end)
+		return NULL;
+	*action = XDP_PASS;
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return NULL;
+	iph = (void *)(eth + 1);
+	*action = XDP_ABORTED;
+	if ((void *)(iph + 1) > data_end)
+		return NULL;
+	*action = XDP_PASS;
+	if (iph->protocol != IPPROTO_UDP || iph->ihl < 5)
+		return NULL;
+	udph = (void *)iph + iph->ihl * 4;
+	*action = XDP_ABORTED;
+	if ((void *)(udph + 1) > data_end)
+		return NULL;
+	*eth_out = eth;
+	*iph_out = iph;
+	return udph;
+}
+
+SEC("xdp")
+int xdp_reflect(struct xdp_md *ctx)
+{
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	struct udphdr *udph;
 	unsigned char mac[ETH_ALEN];
 	__be32 addr;
 	__be16 port;
+	__u32 action;
 
-	if ((void *)(eth + 1) > data_end)
-		return xdpb_count(ctx, XDP_ABORTED);
-	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return xdpb_count(ctx, XDP_PASS);
-	iph = (void *)(eth + 1);
-	if ((void *)(iph + 1) > data_end)
-		return xdpb_count(ctx, XDP_ABORTED);
-	if (iph->protocol != IPPROTO_UDP || iph->ihl < 5)
-		return xdpb_count(ctx, XDP_PASS);
-	udph = (void *)iph + iph->ihl * 4;
-	if ((void *)(udph + 1) > data_end)
-		return xdpb_count(ctx, XDP_ABORTED);
+	udph = udp_header(ctx, &eth, &iph, &action);
+	if (!udph)
+		return xdpb_count(ctx, action);
 
 	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
@@ -72,23 +95,16 @@ int xdp_reflect(struct xdp_md *ctx)
 SEC("xdp")
 int xdp_probe_sink(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
+	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct udphdr *udph;
 	__be32 *magic;
+	__u32 action;
 
-	if ((void *)(eth + 1) > data_end)
-		return xdpb_count(ctx, XDP_ABORTED);
-	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return xdpb_count(ctx, XDP_PASS);
-	iph = (void *)(eth + 1);
-	if ((void *)(iph + 1) > data_end)
-		return xdpb_count(ctx, XDP_ABORTED);
-	if (iph->protocol != IPPROTO_UDP || iph->ihl < 5)
-		return xdpb_count(ctx, XDP_PASS);
-	udph = (void *)iph + iph->ihl * 4;
+	udph = udp_header(ctx, &eth, &iph, &action);
+	if (!udph)
+		return xdpb_count(ctx, action);
 	magic = (void *)(udph + 1);
 	if ((void *)(magic + 1) > data_end)
 		return xdpb_count(ctx, XDP_DROP);
