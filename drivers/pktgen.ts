@@ -447,7 +447,7 @@ export function createPktgenDriver(options: PktgenDriverOptions = {}): PktgenDri
     name: mode === 'start_xmit' ? 'pktgen' : `pktgen-${mode.replace('_', '-')}`,
     description: `kernel pktgen via /proc/net/pktgen (xmit_mode ${mode}), one kpktgend thread per CPU`,
     defaultCpus: (cpuCount) => Array.from({ length: cpuCount }, (_, i) => i),
-    refusesMode: (xdpMode) => (xdpMode === 'generic' ? GENERIC_XDP_PEER_REASON : null),
+    refusesMode: (xdpMode, dutDriver) => (xdpMode === 'generic' && dutDriver === 'veth' ? GENERIC_XDP_PEER_REASON : null),
     probe: probePktgen,
     async start(spec: TrafficSpec): Promise<RunningPktgen> {
       const params = pktgenParamsFor(spec, options);

@@ -42,8 +42,8 @@ export interface TrafficDriver {
   defaultCpus(cpuCount: number): number[];
   probe(): Promise<Availability>;
   start(spec: TrafficSpec): Promise<RunningTraffic>;
-  /** Why this generator must not drive a DUT in `mode` (a known kernel crash), or null. */
-  refusesMode?(mode: 'native' | 'generic' | 'offload'): string | null;
+  /** Why this generator must not drive a DUT in `mode` over a link of `dutDriver` (a known kernel crash), or null. */
+  refusesMode?(mode: 'native' | 'generic' | 'offload', dutDriver: string): string | null;
 }
 
 /** A generator failure of one trial, with the tool's own message: never reported as a low pps. */

@@ -47,13 +47,30 @@ export function planVethTopology(resourcePrefix: string): VethTopology {
   };
 }
 
+/**
+ * Two existing NICs cabled to each other to use as the gen0/dut0 pair instead
+ * of a veth pair (in the VM: two virtio-net ports on one qemu hub). They are
+ * moved into the namespaces and renamed; deleting the namespaces gives them back.
+ */
+export interface ExistingPair {
+  genDev: string;
+  dutDev: string;
+  driver: string;
+}
+
 /** The ip(8) commands that build the topology, in order (pure, for tests and --dry-run). */
-export function vethUpCommands(t: VethTopology): string[][] {
+export function vethUpCommands(t: VethTopology, existing?: ExistingPair): string[][] {
   const cmds: string[][] = [
     ['ip', 'netns', 'add', t.genNetns],
     ['ip', 'netns', 'add', t.dutNetns],
   ];
-  for (const [a, b] of [[t.gen0, t.dut0], [t.gen1, t.dut1]] as const) {
+  if (existing) {
+    for (const [dev, e] of [[existing.genDev, t.gen0], [existing.dutDev, t.dut0]] as const) {
+      cmds.push(['ip', 'link', 'set', 'dev', dev, 'netns', e.netns]);
+      cmds.push(['ip', '-n', e.netns, 'link', 'set', 'dev', dev, 'name', e.dev, 'address', e.mac]);
+    }
+  }
+  for (const [a, b] of (existing ? [[t.gen1, t.dut1]] : [[t.gen0, t.dut0], [t.gen1, t.dut1]]) as [Endpoint, Endpoint][]) {
     // Created directly inside the namespaces: the root namespace never sees them.
     cmds.push(['ip', 'link', 'add', a.dev, 'netns', a.netns, 'address', a.mac, 'type', 'veth',
       'peer', 'name', b.dev, 'netns', b.netns, 'address', b.mac]);
@@ -90,8 +107,8 @@ export async function deleteNetns(name: string): Promise<void> {
  * Builds the topology; `onCreated` is called for each namespace as soon as it
  * exists, so the caller's cleanup stack owns it even if a later step fails.
  */
-export async function bringUpVeth(t: VethTopology, onCreated: (netns: string) => void): Promise<void> {
-  for (const argv of vethUpCommands(t)) {
+export async function bringUpVeth(t: VethTopology, onCreated: (netns: string) => void, existing?: ExistingPair): Promise<void> {
+  for (const argv of vethUpCommands(t, existing)) {
     await run(argv);
     if (argv[1] === 'netns' && argv[2] === 'add') onCreated(argv[3]!);
   }

@@ -130,6 +130,8 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     rateText: raw.rate,
     cvLimit: 0.1,
     argv: process.argv.slice(1).map((a, i) => (i === 0 ? 'bench' : a)),
+    // Set by --topology vm for the guest: its two virtio-net ports (one qemu hub) are the gen0/dut0 pair.
+    existingPair: process.env.XDPB_VM === '1' && process.env.XDPB_VM_DUT_LINK === 'virtio' ? { genDev: 'eth0', dutDev: 'eth1', driver: 'virtio_net' } : undefined,
   };
   let results: RunResults | undefined;
   let interrupted = false;

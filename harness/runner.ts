@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CounterSampler, type RawSample } from '../drivers/counter-sampler.ts';
 import { decoupleDut, setThreadedNapi, type CpuPlacement } from '../drivers/napi-placement.ts';
 import { GeneratorFailure, type RunningTraffic, type TrafficDriver } from '../drivers/traffic-driver.ts';
-import { bringUpVeth, deleteNetns, planVethTopology, setGro, type VethTopology } from '../drivers/veth-topology.ts';
+import { bringUpVeth, deleteNetns, planVethTopology, setGro, type ExistingPair, type VethTopology } from '../drivers/veth-topology.ts';
 import { attachProgram, detachProgram, loadObject, setDevmapPort, updateMap, type LoadedObject } from '../drivers/xdpb-helper.ts';
 import { findScenario, type Scenario } from '../scenarios/builtin.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -62,6 +62,8 @@ export interface RunPlan {
   progRunOnly: boolean;
   /** --latency: the latency phase after the throughput cases. */
   latency: LatencyPlan | null;
+  /** Existing NICs to use as the gen0/dut0 pair instead of veth (the VM's virtio-net ports); undefined: veth. */
+  existingPair?: ExistingPair;
 }
 
 export interface RunLog {
@@ -123,7 +125,7 @@ async function setUpRig(runId: string, plan: RunPlan, stack: CleanupStack, log: 
   const prefix = resourcePrefix(runId);
   const topology = planVethTopology(prefix);
   log.info(`topology: veth ${topology.gen0.dev} <-> ${topology.dut0.dev} in netns ${topology.genNetns} / ${topology.dutNetns}`);
-  await bringUpVeth(topology, (ns) => stack.push(`netns ${ns}`, () => deleteNetns(ns)));
+  await bringUpVeth(topology, (ns) => stack.push(`netns ${ns}`, () => deleteNetns(ns)), plan.existingPair);
 
   const scratchDir = path.join(tmpdir(), prefix);
   mkdirSync(scratchDir, { recursive: true });
@@ -352,7 +354,7 @@ async function runScenarioMode(
   const pending = [...plan.pktSizesBytes];
   const common = (pktSizeBytes: number) => ({ scenario: scenario.name, program: program.info, mode, pktSizeBytes, generator: plan.generator.name });
   const cx: CaseContext = { scenario, mode, program, sampler, counters: counterSourceFor(program, mode) };
-  const refusal = plan.generator.refusesMode?.(mode) ?? null;
+  const refusal = plan.generator.refusesMode?.(mode, plan.existingPair?.driver ?? 'veth') ?? null;
   if (refusal) {
     log.info(`${scenario.name}/${mode}: skipped: ${refusal}`);
     for (const size of pending) emit({ ...common(size), state: 'skipped', reason: `generator ${plan.generator.name}: ${refusal}` });
@@ -365,7 +367,7 @@ async function runScenarioMode(
       if (!(err instanceof KernelRefusalError)) throw err;
       log.info(`${scenario.name}/${mode}: skipped: ${err.message}`);
       for (const size of pending) {
-        emit({ ...common(size), state: 'skipped', reason: `the kernel refused ${mode} XDP on ${t.dut0.dev} (veth): ${err.message}`, kernelMessage: err.kernelMessage, errno: err.errno });
+        emit({ ...common(size), state: 'skipped', reason: `the kernel refused ${mode} XDP on ${t.dut0.dev} (${plan.existingPair?.driver ?? 'veth'}): ${err.message}`, kernelMessage: err.kernelMessage, errno: err.errno });
       }
       return;
     }
@@ -424,7 +426,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       topology: 'veth',
       agreementTolerance: plan.tolerance,
     },
-    environment: await collectEnvironment('veth', plan.argv),
+    environment: await collectEnvironment(plan.existingPair?.driver ?? 'veth', plan.argv),
     calibration: [],
     cases: [],
   };

@@ -139,3 +139,16 @@ test('vethUpCommands: 17 commands, pure (same input, same output)', (t) => {
   t.is(CMDS.length, 17);
   t.deepEqual(vethUpCommands(planVethTopology(PREFIX)), CMDS);
 });
+
+test('vethUpCommands with an existing NIC pair: moved into the namespaces and renamed, only the second pair is veth', (t) => {
+  const cmds = vethUpCommands(T, { genDev: 'eth0', dutDev: 'eth1', driver: 'virtio_net' });
+  t.deepEqual(cmds.slice(2, 6), [
+    ['ip', 'link', 'set', 'dev', 'eth0', 'netns', T.genNetns],
+    ['ip', '-n', T.genNetns, 'link', 'set', 'dev', 'eth0', 'name', T.gen0.dev, 'address', T.gen0.mac],
+    ['ip', 'link', 'set', 'dev', 'eth1', 'netns', T.dutNetns],
+    ['ip', '-n', T.dutNetns, 'link', 'set', 'dev', 'eth1', 'name', T.dut0.dev, 'address', T.dut0.mac],
+  ]);
+  const veths = cmds.filter((c) => c.includes('veth'));
+  t.is(veths.length, 1);
+  t.is(veths[0]![3], T.gen1.dev);
+});
