@@ -76,6 +76,18 @@ export function parseHolder(text: string): LockHolder | null {
   return null;
 }
 
+/** This process as the holder of a DUT's lock. */
+function holderFor(opts: { dutHost: string; ifname: string; runId: string; host?: string; now?: Date }): LockHolder {
+  return {
+    pid: process.pid,
+    host: opts.host ?? hostname(),
+    runId: opts.runId,
+    sinceIso: (opts.now ?? new Date()).toISOString(),
+    dutHost: opts.dutHost,
+    ifname: opts.ifname,
+  };
+}
+
 function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
@@ -118,14 +130,7 @@ export async function acquireDutLock(opts: { dutHost: string; ifname: string; ru
       }
       if (!current || current.ino !== fstatSync(fd).ino) continue; // locked a file that is no longer at the path
       const previous = parseHolder(readText(file));
-      const holder: LockHolder = {
-        pid: process.pid,
-        host: opts.host ?? hostname(),
-        runId: opts.runId,
-        sinceIso: (opts.now ?? new Date()).toISOString(),
-        dutHost: opts.dutHost,
-        ifname: opts.ifname,
-      };
+      const holder = holderFor(opts);
       ftruncateSync(fd, 0);
       writeSync(fd, `${JSON.stringify(holder)}\n`, 0);
       keep = true;
@@ -190,14 +195,7 @@ export async function acquireRemoteDutLock(
   opts: { dutHost: string; ifname: string; runId: string; dir?: string; host?: string; now?: Date; timeoutMs?: number },
 ): Promise<RemoteDutLock> {
   const file = lockPathFor(opts.dutHost, opts.ifname, opts.dir);
-  const holder: LockHolder = {
-    pid: process.pid,
-    host: opts.host ?? hostname(),
-    runId: opts.runId,
-    sinceIso: (opts.now ?? new Date()).toISOString(),
-    dutHost: opts.dutHost,
-    ifname: opts.ifname,
-  };
+  const holder = holderFor(opts);
   const proc: RemoteProcess = spawnOn(target, ['sh', '-c', REMOTE_LOCK_SCRIPT, 'xdpb-lock', file, JSON.stringify(holder)]);
   const outcome = await new Promise<{ locked: true; previous: string } | { locked: false; exitCode: number | null; stderr: string }>((resolve) => {
     let seen = '';

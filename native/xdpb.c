@@ -912,10 +912,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage("missing subcommand");
-	libbpf_set_print(capture_print);
-	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
-	/* Helpers die with the harness, so a killed run leaves no process. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	xdpb_tool_init();
 	if ((r = parse_args(argc - 2, argv + 2, &a)))
 		return r;
 	const char *c = argv[1];

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdarg.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
@@ -125,6 +127,15 @@ static inline int fail(const char *stage, int err, const char *detail)
 	}
 	printf("}\n");
 	return EXIT_FAIL;
+}
+
+/* Common start of the tools: libbpf's messages captured for fail(), strict
+ * libbpf, and death with the harness so a killed run leaves no process. */
+static inline void xdpb_tool_init(void)
+{
+	libbpf_set_print(capture_print);
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
 #endif
