@@ -487,8 +487,25 @@ export function reportFromDevices(devices: Record<string, string>, runMs: number
   return { framesSent, durationMs: runMs, message: messages.length ? messages.join('; ') : undefined };
 }
 
-/** Starts the worker; resolves once pktgen is configured and the run is starting. */
+/** The worker process died by a signal before pktgen was configured (nothing was started). */
+class WorkerCrashed extends GeneratorFailure {}
+
+/**
+ * Starts the worker; resolves once pktgen is configured and the run is
+ * starting. A worker that crashes before configuring anything (seen once:
+ * node SIGSEGV under TCG emulation) is started once more; the worker resets
+ * pktgen first, so a second start is safe. Refusals are never retried.
+ */
 export async function startWorker(netns: string, plan: PktgenWorkerPlan, durationMs: number, mode: PktgenXmitMode = 'start_xmit'): Promise<RunningPktgen> {
+  try {
+    return await startWorkerOnce(netns, plan, durationMs, mode);
+  } catch (err) {
+    if (!(err instanceof WorkerCrashed)) throw err;
+    return startWorkerOnce(netns, plan, durationMs, mode);
+  }
+}
+
+async function startWorkerOnce(netns: string, plan: PktgenWorkerPlan, durationMs: number, mode: PktgenXmitMode): Promise<RunningPktgen> {
   const [file, ...args] = pktgenWorkerArgv(netns);
   const started = performance.now();
   const child: ResultPromise = execa(file!, args, { reject: false, input: JSON.stringify(plan), timeout: durationMs + 60_000, killSignal: 'SIGKILL', buffer: true });
@@ -502,7 +519,10 @@ export async function startWorker(netns: string, plan: PktgenWorkerPlan, duratio
       else if (events.some((e) => e.event === 'configured')) resolve();
     };
     child.stdout!.on('data', onData);
-    child.then((r) => reject(new GeneratorFailure('pktgen', `the pktgen worker ended before pktgen was configured (${r.signal ?? `exit ${r.exitCode}`}): ${String(r.stderr).slice(-400)}`)), reject);
+    child.then((r) => {
+      const message = `the pktgen worker ended before pktgen was configured (${r.signal ?? `exit ${r.exitCode}`}): ${String(r.stderr).slice(-400)}`;
+      reject(r.signal && r.signal !== 'SIGKILL' ? new WorkerCrashed('pktgen', message) : new GeneratorFailure('pktgen', message));
+    }, reject);
   });
   let stopRequested = false;
   const finished = child.then((r): GeneratorReport => {
