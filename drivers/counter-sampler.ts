@@ -1,9 +1,9 @@
 /* Counter source: one `xdpb sample` child reads the XDP program's per-CPU
  * stats, link stats (/proc/net/dev) and ethtool stats of each device at the
  * same instant, on a fixed schedule, and on demand (a byte on its stdin). */
-import { execa, type ResultPromise } from 'execa';
 import readline from 'node:readline';
 import { XDPB_HELPER } from '../harness/paths.ts';
+import { localHost, type Host, type HostProcess } from './host.ts';
 
 export interface LinkStats {
   rx_packets: number;
@@ -50,8 +50,8 @@ export function parseSampleLine(line: string): RawSample {
   return s;
 }
 
-export function samplerArgv(src: SamplerSources): string[] {
-  const argv = [XDPB_HELPER, 'sample', '--interval-ms', String(src.intervalMs)];
+export function samplerArgv(src: SamplerSources, helperPath = XDPB_HELPER): string[] {
+  const argv = [helperPath, 'sample', '--interval-ms', String(src.intervalMs)];
   for (const [label, pin] of Object.entries(src.statsMaps)) argv.push('--stats', `${label}=${pin}`);
   for (const [label, d] of Object.entries(src.devices)) argv.push('--dev-stats', `${label}=${d.netns}/${d.dev}`);
   for (const [label, netns] of Object.entries(src.snmp ?? {})) argv.push('--snmp', `${label}=${netns}`);
@@ -60,15 +60,15 @@ export function samplerArgv(src: SamplerSources): string[] {
 
 export class CounterSampler {
   readonly samples: RawSample[] = [];
-  private readonly child: ResultPromise;
+  private readonly proc: HostProcess;
   private waiters: ((s: RawSample) => void)[] = [];
   private failure: Error | null = null;
   private readonly exited: Promise<void>;
 
-  private constructor(src: SamplerSources) {
-    const [file, ...args] = samplerArgv(src);
-    this.child = execa(file!, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: { stdout: false } });
-    const rl = readline.createInterface({ input: this.child.stdout! });
+  private constructor(src: SamplerSources, host: Host) {
+    // The sampler reads its stdin (a byte: sample now; EOF: exit), so over SSH it ends with the connection.
+    this.proc = host.spawn(samplerArgv(src, host.helperPath), { stdinIsInput: true });
+    const rl = readline.createInterface({ input: this.proc.child.stdout! });
     rl.on('line', (line) => {
       try {
         const sample = parseSampleLine(line);
@@ -80,13 +80,13 @@ export class CounterSampler {
         this.failure = err as Error;
       }
     });
-    this.exited = this.child.then((r) => {
+    this.exited = this.proc.child.then((r) => {
       if (r.exitCode !== 0 && !this.failure) this.failure = new Error(`counter sampler exited ${r.exitCode}: ${String(r.stderr).slice(-300)}`);
     });
   }
 
-  static async start(src: SamplerSources): Promise<CounterSampler> {
-    const sampler = new CounterSampler(src);
+  static async start(src: SamplerSources, host: Host = localHost): Promise<CounterSampler> {
+    const sampler = new CounterSampler(src, host);
     await sampler.next(); // the first sample proves every source opened
     return sampler;
   }
@@ -111,7 +111,7 @@ export class CounterSampler {
   /** Takes a sample right now (used to mark trial window edges). */
   async sampleNow(): Promise<RawSample> {
     const p = this.next();
-    this.child.stdin!.write('s');
+    this.proc.child.stdin!.write('s');
     return p;
   }
 
@@ -128,9 +128,109 @@ export class CounterSampler {
   }
 
   async stop(): Promise<void> {
-    this.child.stdin!.end();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+    await this.proc.stop(3000);
     await this.exited;
-    clearTimeout(timer);
+  }
+}
+
+/** What the runner needs of a counter source: one host's sampler, or several lined up. */
+export interface Sampler {
+  sampleNow(): Promise<RawSample>;
+  between(fromNs: number, toNs: number): RawSample[];
+  forgetBefore(tNs: number): void;
+  stop(): Promise<void>;
+}
+
+/** How a host's CLOCK_MONOTONIC maps onto the reference host's, measured through the controller. */
+export interface ClockAlignment {
+  host: string;
+  /** Add to this host's tNs to get the reference host's (ms). 0 for the reference itself. */
+  offsetMs: number;
+  /** Half the best round trip of the probes: the alignment is good to about this much (ms). */
+  uncertaintyMs: number;
+}
+
+const ALIGN_PROBES = 5;
+
+/**
+ * Counter samplers on several hosts (generator and DUT of a lab), read as
+ * one: each host's clock is mapped onto the reference host's (the DUT) with
+ * an offset measured at start (NTP-style: the sample taken half way through
+ * the controller's round trip, the best of ALIGN_PROBES); a merged sample is
+ * a reference sample plus the nearest sample of every other host. Window
+ * edges are sampled on all hosts at once. Rates still come from one clock:
+ * the reference's, over windows that are seconds long against an
+ * uncertainty of about half an SSH round trip.
+ */
+export class MultiHostSampler implements Sampler {
+  private constructor(
+    private readonly reference: { name: string; sampler: CounterSampler },
+    private readonly others: { name: string; sampler: CounterSampler; offsetNs: number }[],
+    readonly alignment: ClockAlignment[],
+  ) {}
+
+  static async start(reference: { name: string; sampler: CounterSampler }, others: { name: string; sampler: CounterSampler }[]): Promise<MultiHostSampler> {
+    const alignment: ClockAlignment[] = [{ host: reference.name, offsetMs: 0, uncertaintyMs: 0 }];
+    const aligned: { name: string; sampler: CounterSampler; offsetNs: number }[] = [];
+    const probe = async (s: CounterSampler) => {
+      const t0 = performance.now();
+      const sample = await s.sampleNow();
+      const t1 = performance.now();
+      return { midMs: (t0 + t1) / 2, rttMs: t1 - t0, tMs: sample.tNs / 1e6 };
+    };
+    let best: { rttMs: number; refMinusCtl: number }[] = [];
+    for (let i = 0; i < ALIGN_PROBES; i++) {
+      const r = await probe(reference.sampler);
+      best.push({ rttMs: r.rttMs, refMinusCtl: r.tMs - r.midMs });
+    }
+    const ref = best.sort((a, b) => a.rttMs - b.rttMs)[0]!;
+    for (const o of others) {
+      best = [];
+      for (let i = 0; i < ALIGN_PROBES; i++) {
+        const r = await probe(o.sampler);
+        best.push({ rttMs: r.rttMs, refMinusCtl: r.tMs - r.midMs });
+      }
+      const b = best.sort((x, y) => x.rttMs - y.rttMs)[0]!;
+      const offsetMs = ref.refMinusCtl - b.refMinusCtl;
+      alignment.push({ host: o.name, offsetMs, uncertaintyMs: (b.rttMs + ref.rttMs) / 2 });
+      aligned.push({ ...o, offsetNs: offsetMs * 1e6 });
+    }
+    return new MultiHostSampler(reference, aligned, alignment);
+  }
+
+  private merge(r: RawSample): RawSample {
+    const merged: RawSample = { tNs: r.tNs, stats: { ...r.stats }, dev: { ...r.dev }, ...(r.snmp ? { snmp: { ...r.snmp } } : {}) };
+    for (const o of this.others) {
+      let nearest: RawSample | undefined;
+      let gap = Infinity;
+      for (const s of o.sampler.samples) {
+        const d = Math.abs(s.tNs + o.offsetNs - r.tNs);
+        if (d < gap) [gap, nearest] = [d, s];
+      }
+      if (!nearest) continue;
+      Object.assign(merged.stats, nearest.stats);
+      Object.assign(merged.dev, nearest.dev);
+      if (nearest.snmp) merged.snmp = { ...merged.snmp, ...nearest.snmp };
+    }
+    return merged;
+  }
+
+  async sampleNow(): Promise<RawSample> {
+    const [r] = await Promise.all([this.reference.sampler.sampleNow(), ...this.others.map((o) => o.sampler.sampleNow())]);
+    return this.merge(r!);
+  }
+
+  between(fromNs: number, toNs: number): RawSample[] {
+    return this.reference.sampler.between(fromNs, toNs).map((r) => this.merge(r));
+  }
+
+  forgetBefore(tNs: number): void {
+    this.reference.sampler.forgetBefore(tNs);
+    // Keep the other hosts' samples a little longer: a merge looks for the nearest one.
+    for (const o of this.others) o.sampler.forgetBefore(tNs - o.offsetNs - 5e9);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.reference.sampler.stop(), ...this.others.map((o) => o.sampler.stop())]);
   }
 }

@@ -2,9 +2,9 @@
  * BPF_F_TEST_XDP_LIVE_FRAMES, Linux 5.18+) driven by `xdpb gen`: frames are
  * built once and sent by XDP_TX out of the generator interface, one thread
  * per CPU, at up to ~7 Mpps per thread on these machines. */
-import { execa } from 'execa';
 import os from 'node:os';
 import { GEN_OBJECT, XDPB_HELPER } from '../harness/paths.ts';
+import { localHost } from './host.ts';
 import { parseHelperAnswer } from './xdpb-helper.ts';
 import { GeneratorFailure, type Availability, type GeneratorReport, type RunningTraffic, type TrafficDriver, type TrafficSpec } from './traffic-driver.ts';
 import { existsSync } from 'node:fs';
@@ -18,7 +18,8 @@ export interface LiveGenAnswer {
 }
 
 export function liveGenArgv(spec: TrafficSpec): string[] {
-  return [XDPB_HELPER, 'gen', '--obj', GEN_OBJECT, '--netns', spec.netns, '--dev', spec.dev,
+  const host = spec.host ?? localHost;
+  return [host.helperPath, 'gen', '--obj', host.genObject, '--netns', spec.netns, '--dev', spec.dev,
     '--frame-hex', spec.frame.toString('hex'), '--duration-ms', String(Math.ceil(spec.durationMs)),
     '--cpus', spec.cpus.join(','), '--rate-pps', String(Math.round(spec.ratePps)),
     '--flows', String(spec.flows), '--set', `xdpb_src_port_base=${spec.frame.readUInt16BE(34)}`];
@@ -47,11 +48,16 @@ export const liveGenerator: TrafficDriver = {
   },
 
   async start(spec: TrafficSpec): Promise<RunningTraffic> {
-    const [file, ...args] = liveGenArgv(spec);
-    const child = execa(file!, args, { reject: false, timeout: spec.durationMs + 15_000 });
+    const host = spec.host ?? localHost;
+    // Locally SIGTERM ends it; on a lab host the watchdog does, when the SSH channel closes.
+    const proc = host.spawn(liveGenArgv(spec));
+    const child = proc.child;
+    const limit = setTimeout(() => void proc.stop(3000), spec.durationMs + 15_000);
     let stopRequested = false;
     const finished = child.then((r): GeneratorReport => {
+      clearTimeout(limit);
       if (r.exitCode === 2) throw new GeneratorFailure('live', String(r.stderr).trim());
+      if (r.exitCode === 255 && host.kind === 'ssh') throw new GeneratorFailure('live', `ssh to ${host.name} failed: ${String(r.stderr).trim().split('\n').slice(-2).join(' | ') || 'connection lost'}`);
       if (!String(r.stdout).trim()) {
         // Stopped before it could report (e.g. during its load): no own count.
         if (stopRequested) return { framesSent: null, durationMs: 0 };
@@ -69,13 +75,8 @@ export const liveGenerator: TrafficDriver = {
       finished,
       async stop() {
         stopRequested = true;
-        if (child.exitCode === null) child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        try {
-          return await finished;
-        } finally {
-          clearTimeout(timer);
-        }
+        if (child.exitCode === null || child.exitCode === undefined) await proc.stop(3000);
+        return finished;
       },
     };
   },

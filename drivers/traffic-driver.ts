@@ -1,6 +1,7 @@
 /* What every traffic generator offers the harness. A generator is started per
  * trial, sends the given frame from one interface, and reports what it sent
  * by its own count (null when the tool's own count cannot be trusted). */
+import type { Host } from './host.ts';
 
 export interface TrafficSpec {
   netns: string;
@@ -16,6 +17,8 @@ export interface TrafficSpec {
   flows: number;
   /** A private directory of the run for config files (removed with the run). */
   scratchDir: string;
+  /** Where the generator runs: this machine unless a lab host is given (only `live` runs on lab hosts). */
+  host?: Host;
 }
 
 export interface GeneratorReport {

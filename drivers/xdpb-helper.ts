@@ -1,8 +1,8 @@
 /* Argv builders and output parsers for native/build/xdpb (the libbpf helper). */
-import { run } from '../harness/exec.ts';
 import { KernelRefusalError } from '../harness/errors.ts';
 import { XDPB_HELPER } from '../harness/paths.ts';
 import type { XdpMode } from '../harness/result-schema.ts';
+import { localHost, type Host } from './host.ts';
 
 export interface HelperFailure {
   ok: false;
@@ -39,15 +39,16 @@ export function refusalFrom(f: HelperFailure): KernelRefusalError {
   return new KernelRefusalError(f.stage, f.errno, f.error, f.kernelMessage, f.detail, f.log);
 }
 
-async function helper(args: string[], timeoutMs = 30_000): Promise<string> {
+/** Runs the helper on `host` (this machine unless a lab host is given). */
+async function helper(args: string[], host: Host = localHost, timeoutMs = 30_000): Promise<string> {
   // The helper prints its failure as JSON and exits 1: parse that, not stderr.
-  const out = await run([XDPB_HELPER, ...args], { timeoutMs, okExitCodes: [0, 1] });
+  const out = await host.exec([host.helperPath, ...args], { timeoutMs, okExitCodes: [0, 1] });
   return out.stdout;
 }
 
-export async function loadObject(objectPath: string, pinDir: string, knobs: Record<string, number> = {}): Promise<LoadedObject> {
+export async function loadObject(objectPath: string, pinDir: string, knobs: Record<string, number> = {}, host: Host = localHost): Promise<LoadedObject> {
   const sets = Object.entries(knobs).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
-  return parseHelperAnswer<LoadedObject>(await helper(['load', '--obj', objectPath, '--pin-dir', pinDir, ...sets]));
+  return parseHelperAnswer<LoadedObject>(await helper(['load', '--obj', objectPath, '--pin-dir', pinDir, ...sets], host));
 }
 
 export interface AttachTarget {
@@ -60,16 +61,17 @@ export interface AttachTarget {
 export async function attachProgram(
   target: AttachTarget,
   program: { pin: string } | { objectPath: string; programName: string; pinDir: string },
+  host: Host = localHost,
 ): Promise<void> {
   const common = ['--netns', target.netns, '--dev', target.dev, '--mode', target.mode];
   const source = 'pin' in program
     ? ['--prog', program.pin]
     : ['--obj', program.objectPath, '--prog-name', program.programName, '--pin-dir', program.pinDir];
-  parseHelperAnswer(await helper(['attach', ...source, ...common]));
+  parseHelperAnswer(await helper(['attach', ...source, ...common], host));
 }
 
-export async function detachProgram(target: AttachTarget): Promise<void> {
-  parseHelperAnswer(await helper(['detach', '--netns', target.netns, '--dev', target.dev, '--mode', target.mode]));
+export async function detachProgram(target: AttachTarget, host: Host = localHost): Promise<void> {
+  parseHelperAnswer(await helper(['detach', '--netns', target.netns, '--dev', target.dev, '--mode', target.mode], host));
 }
 
 export interface AttachedIds {
@@ -78,13 +80,13 @@ export interface AttachedIds {
   offload: number;
 }
 
-export async function queryAttached(netns: string, dev: string): Promise<AttachedIds> {
-  return parseHelperAnswer<AttachedIds>(await helper(['query', '--netns', netns, '--dev', dev]));
+export async function queryAttached(netns: string, dev: string, host: Host = localHost): Promise<AttachedIds> {
+  return parseHelperAnswer<AttachedIds>(await helper(['query', '--netns', netns, '--dev', dev], host));
 }
 
 /** Writes one entry (raw bytes as hex) into a pinned map; the helper checks the sizes against the map. */
-export async function updateMap(mapPin: string, keyHex: string, valueHex: string): Promise<void> {
-  parseHelperAnswer(await helper(['map-update', '--map', mapPin, '--key-hex', keyHex, '--value-hex', valueHex]));
+export async function updateMap(mapPin: string, keyHex: string, valueHex: string, host: Host = localHost): Promise<void> {
+  parseHelperAnswer(await helper(['map-update', '--map', mapPin, '--key-hex', keyHex, '--value-hex', valueHex], host));
 }
 
 export interface ObjectInspection {
@@ -99,8 +101,8 @@ export async function inspectObject(objectPath: string): Promise<ObjectInspectio
 }
 
 /** Points devmap slot `key` at `dev`; the ifindex is resolved inside `netns` (as the kernel will). */
-export async function setDevmapPort(mapPin: string, key: number, netns: string, dev: string): Promise<number> {
-  const a = parseHelperAnswer<{ ifindex: number }>(await helper(['devmap-set', '--map', mapPin, '--key', String(key), '--netns', netns, '--dev', dev]));
+export async function setDevmapPort(mapPin: string, key: number, netns: string, dev: string, host: Host = localHost): Promise<number> {
+  const a = parseHelperAnswer<{ ifindex: number }>(await helper(['devmap-set', '--map', mapPin, '--key', String(key), '--netns', netns, '--dev', dev], host));
   return a.ifindex;
 }
 
