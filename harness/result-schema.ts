@@ -162,7 +162,8 @@ export interface RunParameters {
   /** --rate as given: pps, a percentage of the calibrated ceiling, or 0 (full speed). */
   rate: string;
   decouple: boolean;
-  topology: 'veth';
+  /** veth: created by the harness on this machine; physical: a lab's existing NICs (lab.hosts). */
+  topology: 'veth' | 'physical';
   /** Relative tolerance for cross-checking counter sources (0.05 = 5 %). */
   agreementTolerance: number;
 }
@@ -181,7 +182,59 @@ export interface RunResults {
   latency?: LatencyRecord[];
   /** With --prog-run: per-packet program cost per scenario. */
   progRun?: ProgRunRecord[];
+  /** A lab run (bench run --config): hosts, interfaces as probed, safety, lock, clock alignment. */
+  lab?: LabRecord;
   cases: CaseResult[];
+}
+
+export interface LabRecord {
+  name: string;
+  configFile: string;
+  hosts: LabHostRecord[];
+  interfaces: LabInterfaceRecord[];
+  /** Where the DUT lock was held (host:path for a lab host). */
+  lock: string;
+  /** How each host's sample clock was mapped onto the DUT host's. */
+  clockAlignment: ClockAlignmentRecord[];
+}
+
+export interface LabHostRecord {
+  name: string;
+  kind: 'local' | 'ssh';
+  roles: ('generator' | 'dut')[];
+  /** user@host:port of an SSH host. */
+  destination?: string;
+  kernel: string;
+  hostname: string;
+  cpuCount: number;
+}
+
+export interface LabInterfaceRecord {
+  role: 'generator' | 'dut';
+  host: string;
+  port: 'port0' | 'port1';
+  ifname: string;
+  macAddress: string | null;
+  driver: string | null;
+  driverVersion: string | null;
+  firmwareVersion: string | null;
+  busInfo: string | null;
+  linkSpeedMbps: number | null;
+  numRxQueues: number | null;
+  numTxQueues: number | null;
+  xdpFeatures: string[] | null;
+  mtuBytes: number;
+  /** The config's IRQ affinity wish: recorded, not applied (the harness does not reconfigure lab NICs). */
+  irqCpus: number[];
+  /** Protected (default route, SSH session) but forced by name. */
+  safetyForced: boolean;
+  safetyReasons: string[];
+}
+
+export interface ClockAlignmentRecord {
+  host: string;
+  offsetMs: number;
+  uncertaintyMs: number;
 }
 
 /** One latency measurement: RTT of probes through the XDP_TX reflector under a background load. */

@@ -7,10 +7,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CounterSampler, type RawSample } from '../drivers/counter-sampler.ts';
+import { CounterSampler, MultiHostSampler, type ClockAlignment, type RawSample, type Sampler } from '../drivers/counter-sampler.ts';
+import { localHost } from '../drivers/host.ts';
 import { decoupleDut, setThreadedNapi, type CpuPlacement } from '../drivers/napi-placement.ts';
 import { GeneratorFailure, type RunningTraffic, type TrafficDriver } from '../drivers/traffic-driver.ts';
-import { bringUpVeth, deleteNetns, planVethTopology, setGro, type ExistingPair, type VethTopology } from '../drivers/veth-topology.ts';
+import { bringUpVeth, deleteNetns, planVethTopology, setGro, type ExistingPair } from '../drivers/veth-topology.ts';
 import { attachProgram, detachProgram, loadObject, setDevmapPort, updateMap, type LoadedObject } from '../drivers/xdpb-helper.ts';
 import { findScenario, type Scenario } from '../scenarios/builtin.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -27,6 +28,8 @@ import { summarize } from './statistics.ts';
 import { actionCounts, analyseTrial, judgeCase, SOURCE } from './trial-analysis.ts';
 import { runLatencyPhase, type LatencyPlan } from './latency-phase.ts';
 import { runProgRunPhase } from './prog-run-phase.ts';
+import { setUpLabRig, type LabRunOptions } from './lab-rig.ts';
+import type { Rig } from './rig.ts';
 
 /** Work the built-in DUT programs do per frame: values of the xdpb_work knob (native/xdpb_stats.h). */
 export const WORK_KNOB = { 'no-touch': 0, 'read-data': 1, 'parse-ip': 2, 'swap-macs': 3 } as const;
@@ -64,6 +67,8 @@ export interface RunPlan {
   latency: LatencyPlan | null;
   /** Existing NICs to use as the gen0/dut0 pair instead of veth (the VM's virtio-net ports); undefined: veth. */
   existingPair?: ExistingPair;
+  /** A lab (bench run --config): its hosts and existing NICs instead of a veth topology. */
+  lab?: LabRunOptions;
 }
 
 export interface RunLog {
@@ -93,15 +98,6 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   }
 }
 
-interface Rig {
-  topology: VethTopology;
-  /** The built-in DUT object, loaded once. */
-  dut: LoadedObject;
-  sinkStatsPins: Record<string, string>;
-  pinRoot: string;
-  scratchDir: string;
-}
-
 /** The program a scenario attaches, loaded and ready, with its counters. */
 interface LoadedProgram {
   programPin: string;
@@ -121,15 +117,33 @@ function pinOf(obj: LoadedObject, kind: 'prog' | 'map', name: string): string {
   return found.pin;
 }
 
-async function setUpRig(runId: string, plan: RunPlan, stack: CleanupStack, log: RunLog): Promise<Rig> {
+function scratchDirFor(prefix: string, stack: CleanupStack): string {
+  const scratchDir = path.join(tmpdir(), prefix);
+  mkdirSync(scratchDir, { recursive: true });
+  stack.push(`scratch ${scratchDir}`, async () => rmSync(scratchDir, { recursive: true, force: true }));
+  return scratchDir;
+}
+
+/** A lab's hosts and NICs (harness/lab-rig.ts): nothing created but pins and processes. */
+async function setUpLab(runId: string, lab: LabRunOptions, stack: CleanupStack, log: RunLog): Promise<{ rig: Rig; record: NonNullable<RunResults['lab']> }> {
+  const prefix = resourcePrefix(runId);
+  const scratchDir = scratchDirFor(prefix, stack);
+  const pinRoot = path.join(BPFFS_ROOT, prefix);
+  const r = await setUpLabRig(runId, pinRoot, lab, stack, log);
+  log.info(`topology: physical ${r.topology.gen0.dev} on ${r.genHost.name} -> ${r.topology.dut0.dev} (${r.dutDriver}) on ${r.dutHost.name}`);
+  return {
+    rig: { topology: r.topology, veth: null, genHost: r.genHost, dutHost: r.dutHost, physical: true, dutDriver: r.dutDriver, dut: r.dut, sinkStatsPins: r.sinkStatsPins, pinRoot, scratchDir },
+    record: r.record,
+  };
+}
+
+async function setUpVethRig(runId: string, plan: RunPlan, stack: CleanupStack, log: RunLog): Promise<Rig> {
   const prefix = resourcePrefix(runId);
   const topology = planVethTopology(prefix);
   log.info(`topology: veth ${topology.gen0.dev} <-> ${topology.dut0.dev} in netns ${topology.genNetns} / ${topology.dutNetns}`);
   await bringUpVeth(topology, (ns) => stack.push(`netns ${ns}`, () => deleteNetns(ns)), plan.existingPair);
 
-  const scratchDir = path.join(tmpdir(), prefix);
-  mkdirSync(scratchDir, { recursive: true });
-  stack.push(`scratch ${scratchDir}`, async () => rmSync(scratchDir, { recursive: true, force: true }));
+  const scratchDir = scratchDirFor(prefix, stack);
   const pinRoot = path.join(BPFFS_ROOT, prefix);
   mkdirSync(pinRoot, { recursive: true });
   stack.push(`bpffs ${pinRoot}`, async () => rmSync(pinRoot, { recursive: true, force: true }));
@@ -143,7 +157,10 @@ async function setUpRig(runId: string, plan: RunPlan, stack: CleanupStack, log: 
     await attachProgram({ netns: end.netns, dev: end.dev, mode: 'native' }, { pin: pinOf(sink, 'prog', 'xdp_drop') });
     sinkStatsPins[label] = pinOf(sink, 'map', 'xdpb_stats');
   }
-  return { topology, dut, sinkStatsPins, pinRoot, scratchDir };
+  return {
+    topology, veth: topology, genHost: localHost, dutHost: localHost, physical: false, dutDriver: plan.existingPair?.driver ?? 'veth',
+    dut, sinkStatsPins, pinRoot, scratchDir,
+  };
 }
 
 /** Built-in programs come from the object loaded once; a user's object is loaded (and its maps preloaded) here. */
@@ -154,6 +171,7 @@ async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number):
       statsPin: pinOf(rig.dut, 'map', 'xdpb_stats'), redirectMapPin: pinOf(rig.dut, 'map', 'xdpb_redirect_port'), info: undefined,
     };
   }
+  if (rig.dutHost.kind !== 'local') throw new Error(`scenario ${scenario.name}: a program of your own runs on a local DUT only (it is not copied to lab hosts)`);
   const loaded = await loadObject(scenario.object.path, path.join(rig.pinRoot, `user-${index}`));
   for (const preload of scenario.maps ?? []) {
     const pin = pinOf(loaded, 'map', preload.map);
@@ -166,17 +184,27 @@ async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number):
   };
 }
 
-function startSampler(plan: RunPlan, rig: Rig, program: LoadedProgram): Promise<CounterSampler> {
+/** One sampler for everything on one host; on a lab, one per host, lined up on the DUT's clock. */
+async function startSampler(plan: RunPlan, rig: Rig, program: LoadedProgram, lab?: { clockAlignment: ClockAlignment[] }): Promise<Sampler> {
   const t = rig.topology;
-  return CounterSampler.start({
-    intervalMs: plan.sampleIntervalMs,
-    statsMaps: { ...(program.statsPin ? { [SOURCE.dutProgram]: program.statsPin } : {}), ...rig.sinkStatsPins },
-    devices: {
-      [SOURCE.genDev]: { netns: t.gen0.netns, dev: t.gen0.dev },
-      [SOURCE.dutDev]: { netns: t.dut0.netns, dev: t.dut0.dev },
-    },
-    snmp: { [SOURCE.dutStack]: t.dutNetns },
-  });
+  const dutStats: Record<string, string> = program.statsPin ? { [SOURCE.dutProgram]: program.statsPin } : {};
+  const genDevice = { [SOURCE.genDev]: { netns: t.gen0.netns, dev: t.gen0.dev } };
+  const dutDevice = { [SOURCE.dutDev]: { netns: t.dut0.netns, dev: t.dut0.dev } };
+  const snmp = { [SOURCE.dutStack]: t.dutNetns };
+  if (rig.genHost === rig.dutHost) {
+    return CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: { ...dutStats, ...rig.sinkStatsPins }, devices: { ...genDevice, ...dutDevice }, snmp }, rig.dutHost);
+  }
+  const dut = await CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: dutStats, devices: dutDevice, snmp }, rig.dutHost);
+  let gen: CounterSampler;
+  try {
+    gen = await CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: rig.sinkStatsPins, devices: genDevice }, rig.genHost);
+  } catch (err) {
+    await dut.stop();
+    throw err;
+  }
+  const multi = await MultiHostSampler.start({ name: rig.dutHost.name, sampler: dut }, [{ name: rig.genHost.name, sampler: gen }]);
+  if (lab) lab.clockAlignment = multi.alignment;
+  return multi;
 }
 
 /** Built-in programs count themselves; a user's program is counted by the driver (native) or by where frames went. */
@@ -203,7 +231,7 @@ async function startTraffic(plan: RunPlan, rig: Rig, ports: Ports, pktSizeBytes:
   });
   return plan.generator.start({
     netns: t.gen0.netns, dev: t.gen0.dev, frame, durationMs, cpus: plan.placement.generatorCpus,
-    ratePps, flows: plan.flows, scratchDir: rig.scratchDir,
+    ratePps, flows: plan.flows, scratchDir: rig.scratchDir, host: rig.genHost,
   });
 }
 
@@ -215,7 +243,7 @@ interface Window {
 }
 
 /** Runs the generator, and samples a window of durationMs after settleMs. */
-async function trafficWindow(plan: RunPlan, rig: Rig, sampler: CounterSampler, ports: Ports, pktSizeBytes: number, ratePps: number, durationMs: number, signal: AbortSignal): Promise<Window> {
+async function trafficWindow(plan: RunPlan, rig: Rig, sampler: Sampler, ports: Ports, pktSizeBytes: number, ratePps: number, durationMs: number, signal: AbortSignal): Promise<Window> {
   const traffic = await startTraffic(plan, rig, ports, pktSizeBytes, ratePps, plan.settleMs + durationMs + 2000);
   const stopOnAbort = () => void traffic.stop().catch(() => undefined);
   signal.addEventListener('abort', stopOnAbort, { once: true });
@@ -237,15 +265,18 @@ async function trafficWindow(plan: RunPlan, rig: Rig, sampler: CounterSampler, p
 /** Attaches the DUT program in `mode` and decouples it from the generator when planned. */
 async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: XdpMode, stack: CleanupStack): Promise<void> {
   const t = rig.topology;
+  const host = rig.dutHost;
   const target = { netns: t.dut0.netns, dev: t.dut0.dev, mode };
   if (mode === 'offload') {
     // An offloaded program is bound to its device at load time: same object file, own load.
     const pinDir = path.join(rig.pinRoot, `offload-${path.basename(program.programPin)}`);
-    await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir });
+    await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir }, host);
   } else {
-    await attachProgram(target, { pin: program.programPin });
+    await attachProgram(target, { pin: program.programPin }, host);
   }
-  stack.push(`detach ${mode} from ${t.dut0.dev}`, () => detachProgram(target));
+  stack.push(`detach ${mode} from ${t.dut0.dev}${host.kind === 'ssh' ? ` on ${host.name}` : ''}`, () => detachProgram(target, host));
+  // A lab's NICs are used as they are: no GRO or NAPI changes.
+  if (rig.physical) return;
   if (mode === 'generic') {
     // Without a native program, veth accepts XDP-transmitted frames only with GRO on.
     await setGro(t.dut0, true);
@@ -258,11 +289,18 @@ async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: 
 }
 
 /** The generator's ceiling into native XDP_DROP on this topology: what `--rate N%` refers to. */
-async function calibrate(plan: RunPlan, rig: Rig, pktSizeBytes: number, stack: CleanupStack, signal: AbortSignal, log: RunLog): Promise<CalibrationRecord> {
+async function calibrate(plan: RunPlan, rig: Rig, pktSizeBytes: number, stack: CleanupStack, signal: AbortSignal, log: RunLog): Promise<CalibrationRecord | null> {
   const mark = stack.size;
   try {
     const drop = await loadScenarioProgram(rig, findScenario('drop-all')!, 0);
-    await attachDut(plan, rig, drop, 'native', stack);
+    try {
+      await attachDut(plan, rig, drop, 'native', stack);
+    } catch (err) {
+      // A lab NIC without native XDP: no ceiling to measure; only --rate N% needs one.
+      if (!(err instanceof KernelRefusalError) || plan.rate.kind === 'fraction') throw err;
+      log.info(`calibration skipped: the kernel refused native XDP on ${rig.topology.dut0.dev} (${rig.dutDriver}): ${err.message}`);
+      return null;
+    }
     const sampler = await startSampler(plan, rig, drop);
     stack.push('calibration sampler', () => sampler.stop());
     const w = await trafficWindow(plan, rig, sampler, { srcPort: 1024, dstPort: 9 }, pktSizeBytes, 0, plan.calibrationMs, signal);
@@ -287,7 +325,7 @@ interface CaseContext {
   scenario: Scenario;
   mode: XdpMode;
   program: LoadedProgram;
-  sampler: CounterSampler;
+  sampler: Sampler;
   counters: CounterSource;
 }
 
@@ -319,7 +357,7 @@ async function measureSize(plan: RunPlan, rig: Rig, cx: CaseContext, pktSizeByte
   const dutNapiCpu = mode === 'offload' ? null : plan.placement.dutNapiCpu;
   const verdict = judgeCase({
     trials, expect: scenario.expect, generatorCpus: plan.placement.generatorCpus, dutNapiCpu,
-    tolerance: plan.tolerance, cvLimit: plan.cvLimit,
+    tolerance: plan.tolerance, cvLimit: plan.cvLimit, sameHost: rig.genHost === rig.dutHost,
   });
   const stat = (f: (t: TrialResult) => number) => summarize(trials.map(f));
   return {
@@ -346,7 +384,7 @@ async function measureSize(plan: RunPlan, rig: Rig, cx: CaseContext, pktSizeByte
  * size `skipped` with the kernel's words; any other failure makes them `failed`.
  */
 async function runScenarioMode(
-  plan: RunPlan, rig: Rig, scenario: Scenario, program: LoadedProgram, sampler: CounterSampler, mode: XdpMode,
+  plan: RunPlan, rig: Rig, scenario: Scenario, program: LoadedProgram, sampler: Sampler, mode: XdpMode,
   calibration: Map<number, CalibrationRecord>, stack: CleanupStack, signal: AbortSignal, log: RunLog, emit: (c: CaseResult) => void,
 ): Promise<void> {
   const t = rig.topology;
@@ -354,7 +392,7 @@ async function runScenarioMode(
   const pending = [...plan.pktSizesBytes];
   const common = (pktSizeBytes: number) => ({ scenario: scenario.name, program: program.info, mode, pktSizeBytes, generator: plan.generator.name });
   const cx: CaseContext = { scenario, mode, program, sampler, counters: counterSourceFor(program, mode) };
-  const refusal = plan.generator.refusesMode?.(mode, plan.existingPair?.driver ?? 'veth') ?? null;
+  const refusal = plan.generator.refusesMode?.(mode, rig.dutDriver) ?? null;
   if (refusal) {
     log.info(`${scenario.name}/${mode}: skipped: ${refusal}`);
     for (const size of pending) emit({ ...common(size), state: 'skipped', reason: `generator ${plan.generator.name}: ${refusal}` });
@@ -367,12 +405,13 @@ async function runScenarioMode(
       if (!(err instanceof KernelRefusalError)) throw err;
       log.info(`${scenario.name}/${mode}: skipped: ${err.message}`);
       for (const size of pending) {
-        emit({ ...common(size), state: 'skipped', reason: `the kernel refused ${mode} XDP on ${t.dut0.dev} (${plan.existingPair?.driver ?? 'veth'}): ${err.message}`, kernelMessage: err.kernelMessage, errno: err.errno });
+        emit({ ...common(size), state: 'skipped', reason: `the kernel refused ${mode} XDP on ${t.dut0.dev} (${rig.dutDriver}${rig.dutHost.kind === 'ssh' ? ` on ${rig.dutHost.name}` : ''}): ${err.message}`, kernelMessage: err.kernelMessage, errno: err.errno });
       }
       return;
     }
     if (scenario.proof === 'redirected-to-gen1' && program.redirectMapPin) {
-      await setDevmapPort(program.redirectMapPin, 0, t.dut1.netns, t.dut1.dev);
+      if (!t.dut1) throw new Error('the redirect scenario needs a second DUT port (port1)');
+      await setDevmapPort(program.redirectMapPin, 0, t.dut1.netns, t.dut1.dev, rig.dutHost);
     }
     while (pending.length) {
       const size = pending[0]!;
@@ -423,7 +462,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       work: plan.work,
       rate: plan.rateText,
       decouple: plan.placement.dutNapiCpu !== null,
-      topology: 'veth',
+      topology: plan.lab ? 'physical' : 'veth',
       agreementTolerance: plan.tolerance,
     },
     environment: await collectEnvironment(plan.existingPair?.driver ?? 'veth', plan.argv),
@@ -438,12 +477,24 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       results.state = 'complete';
       return results;
     }
-    await ensureBpffs();
-    const rig = await setUpRig(runId, plan, stack, log);
+    let rig: Rig;
+    if (plan.lab) {
+      const lab = await setUpLab(runId, plan.lab, stack, log);
+      rig = lab.rig;
+      results.lab = lab.record;
+      // The DUT host is the machine measured: its kernel and CPUs, not the controller's.
+      const dutHost = lab.record.hosts.find((h) => h.roles.includes('dut'))!;
+      Object.assign(results.environment, { kernel: dutHost.kernel, hostname: dutHost.hostname, cpuCount: dutHost.cpuCount, driver: rig.dutDriver });
+      writeResults(plan.outDir, results);
+    } else {
+      await ensureBpffs();
+      rig = await setUpVethRig(runId, plan, stack, log);
+    }
     const calibration = new Map<number, CalibrationRecord>();
     for (const size of plan.pktSizesBytes) {
       throwIfAborted(signal);
       const c = await calibrate(plan, rig, size, stack, signal, log);
+      if (!c) continue;
       calibration.set(size, c);
       results.calibration.push(c);
     }
@@ -461,7 +512,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       const mark = stack.size;
       try {
         const program = await loadScenarioProgram(rig, scenario, index + 1);
-        const sampler = await startSampler(plan, rig, program);
+        const sampler = await startSampler(plan, rig, program, results.lab);
         stack.push(`counter sampler of ${scenario.name}`, () => sampler.stop());
         for (const mode of plan.modes) {
           throwIfAborted(signal);
@@ -473,7 +524,8 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     }
     if (plan.latency) {
       throwIfAborted(signal);
-      results.latency = await runLatencyPhase({ topology: rig.topology, pinRoot: rig.pinRoot, scratchDir: rig.scratchDir, bench: rig.dut, stack }, plan.latency, log);
+      if (!rig.veth) throw new Error('--latency runs on the veth topology only');
+      results.latency = await runLatencyPhase({ topology: rig.veth, pinRoot: rig.pinRoot, scratchDir: rig.scratchDir, bench: rig.dut, stack }, plan.latency, log);
     }
     results.state = 'complete';
   } catch (err) {

@@ -170,6 +170,8 @@ export interface VerdictInput {
   dutNapiCpu: number | null;
   tolerance: number;
   cvLimit: number;
+  /** Generator and DUT on one machine (default): only then can they share CPUs. */
+  sameHost?: boolean;
 }
 
 export interface Verdict {
@@ -193,7 +195,9 @@ export function judgeCase(v: VerdictInput): Verdict {
   const cpuTotals = v.trials[0]?.perCpuPps.map((_, cpu) => v.trials.reduce((s, t) => s + (t.perCpuPps[cpu] ?? 0), 0)) ?? [];
   const all = cpuTotals.reduce((a, b) => a + b, 0);
   const onGenCpus = v.generatorCpus.reduce((s, cpu) => s + (cpuTotals[cpu] ?? 0), 0);
-  if (all > 0 && onGenCpus / all >= 0.5) {
+  if (v.sameHost === false) {
+    // Separate hosts: the generator's CPU numbers say nothing about the DUT's.
+  } else if (all > 0 && onGenCpus / all >= 0.5) {
     flags.add('coupled');
     notes.push(`${pct(onGenCpus / all)} of the program's frames ran on the generator's CPUs (${v.generatorCpus.join(',')}): generator and DUT shared the CPU`);
   } else if (all === 0 && v.dutNapiCpu === null) {

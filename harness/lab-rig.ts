@@ -1,0 +1,213 @@
+/* Topology `physical`: a lab's existing NICs on the generator and DUT hosts,
+ * reached locally or over SSH. Nothing is created or reconfigured on them.
+ *
+ * Before anything is taken (all read-only): the helper and objects on every
+ * host match this controller's build (`bench lab prepare` puts them there),
+ * every interface is probed (link up, carrier, no XDP program of someone
+ * else's), and the safety check refuses interfaces that carry a host's
+ * default route or the SSH session, unless forced by name.
+ * Then, each on the cleanup stack: the DUT lock, a cleanup guard per host,
+ * bpffs pins, the DUT object and the generator-side sinks.
+ *
+ * The guard is the remote half of the cleanup stack: a process on each host
+ * that waits for its stdin to end (this controller closed it, died, or lost
+ * the connection) and then detaches every mode from the run's interfaces and
+ * removes the run's pins. The controller releases everything itself first;
+ * the guard finds nothing left then. */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { localHost, sshHost, LAB_FILES, type Host, type HostProcess } from '../drivers/host.ts';
+import { physicalProblems, probePhysicalInterface, type PhysicalInterface } from '../drivers/physical-topology.ts';
+import type { Endpoint } from '../drivers/veth-topology.ts';
+import { attachProgram, detachProgram, loadObject, type LoadedObject } from '../drivers/xdpb-helper.ts';
+import type { CleanupStack } from './cleanup-stack.ts';
+import { acquireDutLock, acquireRemoteDutLock, takeoverNote } from './dut-lock.ts';
+import { BenchError, EXIT, KernelRefusalError, MissingCapabilityError } from './errors.ts';
+import { assertSafeToAttach, findProtectedInterfaces, type AttachClearance } from './interface-safety.ts';
+import type { LabPlan, PlannedHost, PlannedInterface, RoleName } from './lab-config.ts';
+import { BPFFS_ROOT } from './paths.ts';
+import type { LabRecord } from './result-schema.ts';
+import type { LinkTopology } from './rig.ts';
+import { SOURCE } from './trial-analysis.ts';
+
+export interface LabRunOptions {
+  plan: LabPlan;
+  /** --force-interface: interfaces the safety check lets through, on any role (added to the config's forceInterfaces). */
+  forceInterfaces: string[];
+}
+
+export interface LabRig {
+  topology: LinkTopology;
+  genHost: Host;
+  dutHost: Host;
+  dutDriver: string;
+  dut: LoadedObject;
+  sinkStatsPins: Record<string, string>;
+  record: LabRecord;
+}
+
+export interface RigLog {
+  info(line: string): void;
+}
+
+/** One Host per configured host name: both roles on one host share it. */
+function hostsOf(plan: LabPlan): Record<RoleName, Host> {
+  const byName = new Map<string, Host>();
+  const hostFor = (h: PlannedHost): Host => {
+    let host = byName.get(h.name);
+    if (!host) {
+      host = h.kind === 'local' ? { ...localHost, name: h.name } : sshHost(h.name, h.target, h.benchDir);
+      byName.set(h.name, host);
+    }
+    return host;
+  };
+  return { generator: hostFor(plan.roles.generator.host), dut: hostFor(plan.roles.dut.host) };
+}
+
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/** The lab host runs exactly this build: the same helper and the same compiled objects. */
+async function checkLabFiles(host: Host, configFile: string): Promise<void> {
+  if (host.kind === 'local') return;
+  const onHost = [host.helperPath, host.benchObject, host.genObject];
+  const remote = LAB_FILES.map((f, k) => ({ local: f, remote: onHost[k]! }));
+  const out = await host.exec(['sha256sum', '--', ...remote.map((r) => r.remote)], { okExitCodes: [0, 1], timeoutMs: 30_000 });
+  const sums = new Map(out.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2).map(([sum, file]) => [file!, sum!]));
+  const stale = remote.filter((r) => sums.get(r.remote) !== sha256(r.local)).map((r) => r.remote);
+  if (stale.length) {
+    throw new MissingCapabilityError(`${host.name}: ${stale.join(', ')} ${sums.size ? 'differ from this build or are missing' : 'are missing'}; run: bench lab prepare --config ${configFile}`);
+  }
+}
+
+const BPFFS_SCRIPT = `[ "$(stat -f -c %T "$1" 2>/dev/null)" = bpf_fs ] || mount -t bpf bpf "$1"`;
+
+/**
+ * Fixed text; arguments come in as positional parameters: $1 helper, $2 pin
+ * dir, the rest interface names. Waits for stdin's EOF, then detaches and unpins.
+ */
+export const GUARD_SCRIPT = [
+  'cat >/dev/null',
+  'helper=$1; pins=$2; shift 2',
+  'for dev in "$@"; do for mode in native generic offload; do "$helper" detach --netns "" --dev "$dev" --mode "$mode" >/dev/null 2>&1; done; done',
+  'rm -rf -- "$pins"',
+  'echo xdpb-guard-done',
+].join('\n');
+
+export function guardArgv(host: Host, pinRoot: string, ifnames: readonly string[]): string[] {
+  return ['sh', '-c', GUARD_SCRIPT, 'xdpb-guard', host.helperPath, pinRoot, ...ifnames];
+}
+
+function endpointOf(i: PlannedInterface, probe: PhysicalInterface, host: string): Endpoint {
+  const mac = i.mac ?? probe.macAddress;
+  if (!mac) throw new MissingCapabilityError(`${host}: ${i.name} reports no MAC address; give it in the config (mac:)`);
+  return { netns: '', dev: i.name, mac, ip: i.ip };
+}
+
+async function hostFacts(host: Host): Promise<{ kernel: string; hostname: string; cpuCount: number }> {
+  const text = async (argv: string[]) => (await host.exec(argv, { timeoutMs: 15_000 })).stdout.trim();
+  return { kernel: await text(['uname', '-r']), hostname: await text(['uname', '-n']), cpuCount: Number(await text(['nproc'])) };
+}
+
+/** Sets up a lab run on `plan`'s hosts; every resource taken is on `stack`. */
+export async function setUpLabRig(runId: string, pinRoot: string, o: LabRunOptions, stack: CleanupStack, log: RigLog): Promise<LabRig> {
+  const plan = o.plan;
+  const hosts = hostsOf(plan);
+  const distinct = [...new Set(Object.values(hosts))];
+  for (const h of distinct) await checkLabFiles(h, plan.configFile);
+
+  // Read-only checks first: probes, then safety. Every problem at once.
+  const probes = new Map<string, PhysicalInterface>();
+  const problems: string[] = [];
+  const clearances: (AttachClearance & { role: RoleName; host: string })[] = [];
+  for (const role of ['generator', 'dut'] as const) {
+    const host = hosts[role];
+    const planned = plan.roles[role];
+    const protectedList = await findProtectedInterfaces(host.exec);
+    for (const i of planned.interfaces) {
+      const p = await probePhysicalInterface(host.exec, i.name);
+      probes.set(`${role}/${i.port}`, p);
+      problems.push(...physicalProblems(p).map((m) => `${role} on ${host.name}: ${m}`));
+      // An XDP program goes on every role's interfaces (the DUT's program, the generator side's sinks).
+      clearances.push({ ...assertSafeToAttach(i.name, protectedList, [...planned.forceInterfaces, ...o.forceInterfaces], host.name), role, host: host.name });
+    }
+  }
+  if (problems.length) throw new BenchError(`the lab is not ready:\n${problems.map((p) => `  ${p}`).join('\n')}`, EXIT.missingCapability);
+  for (const c of clearances.filter((c) => c.forced)) log.info(`safety: ${c.ifname} on ${c.host} ${c.reasons.join('; ')}: attaching anyway, forced by name`);
+
+  const dutPort0 = plan.roles.dut.interfaces[0]!;
+  const lock = hosts.dut.kind === 'ssh'
+    ? await acquireRemoteDutLock(hosts.dut.target!, { dutHost: hosts.dut.name, ifname: dutPort0.name, runId })
+    : await acquireDutLock({ dutHost: hosts.dut.name, ifname: dutPort0.name, runId });
+  stack.push(`DUT lock ${lock.path}`, async () => lock.release());
+  const took = takeoverNote(lock);
+  if (took) log.info(took);
+
+  const guards: { host: Host; proc: HostProcess }[] = [];
+  for (const h of distinct) {
+    const ifnames = (['generator', 'dut'] as const).filter((r) => hosts[r] === h).flatMap((r) => plan.roles[r].interfaces.map((i) => i.name));
+    const proc = h.spawn(guardArgv(h, pinRoot, ifnames), { stdinIsInput: true });
+    guards.push({ host: h, proc });
+    stack.push(`cleanup guard on ${h.name}`, async () => void (await proc.stop(15_000)));
+    await h.exec(['sh', '-c', BPFFS_SCRIPT, 'xdpb-bpffs', BPFFS_ROOT], { timeoutMs: 15_000 }).catch((err: Error) => {
+      throw new MissingCapabilityError(`${h.name}: cannot mount bpffs on ${BPFFS_ROOT}: ${err.message}`);
+    });
+    await h.exec(['mkdir', '-p', '--', pinRoot]);
+    stack.push(`pins ${pinRoot} on ${h.name}`, async () => void (await h.exec(['rm', '-rf', '--', pinRoot])));
+  }
+
+  const ep = (role: RoleName, port: 'port0' | 'port1'): Endpoint | null => {
+    const i = plan.roles[role].interfaces.find((x) => x.port === port);
+    return i ? endpointOf(i, probes.get(`${role}/${port}`)!, hosts[role].name) : null;
+  };
+  const topology: LinkTopology = { dutNetns: '', gen0: ep('generator', 'port0')!, dut0: ep('dut', 'port0')!, gen1: ep('generator', 'port1'), dut1: ep('dut', 'port1') };
+
+  const dut = await loadObject(hosts.dut.benchObject, `${pinRoot}/dut`, {}, hosts.dut);
+  // Sinks count what comes back to the generator side (reflected, redirected frames).
+  const sinkStatsPins: Record<string, string> = {};
+  const sinks = [[SOURCE.sinkGen0, topology.gen0], [SOURCE.sinkGen1, topology.gen1]] as const;
+  for (const [label, end] of sinks) {
+    if (!end) continue;
+    const sink = await loadObject(hosts.generator.benchObject, `${pinRoot}/${label}`, {}, hosts.generator);
+    const prog = sink.programs.find((p) => p.name === 'xdp_drop')!.pin;
+    let mode: 'native' | 'generic' = 'native';
+    try {
+      await attachProgram({ netns: '', dev: end.dev, mode }, { pin: prog }, hosts.generator);
+    } catch (err) {
+      if (!(err instanceof KernelRefusalError)) throw err;
+      mode = 'generic'; // a sink only needs to count; the generator's NIC may not do native XDP
+      await attachProgram({ netns: '', dev: end.dev, mode }, { pin: prog }, hosts.generator);
+    }
+    stack.push(`sink on ${end.dev} (${hosts.generator.name})`, () => detachProgram({ netns: '', dev: end.dev, mode }, hosts.generator));
+    sinkStatsPins[label] = sink.maps.find((m) => m.name === 'xdpb_stats')!.pin;
+  }
+
+  const facts = new Map<Host, Awaited<ReturnType<typeof hostFacts>>>();
+  for (const h of distinct) facts.set(h, await hostFacts(h));
+  const record: LabRecord = {
+    name: plan.name,
+    configFile: plan.configFile,
+    hosts: distinct.map((h) => ({
+      name: h.name,
+      kind: h.kind,
+      roles: (['generator', 'dut'] as const).filter((r) => hosts[r] === h),
+      ...(h.target ? { destination: `${h.target.user}@${h.target.host}:${h.target.port}` } : {}),
+      ...facts.get(h)!,
+    })),
+    interfaces: (['generator', 'dut'] as const).flatMap((role) => plan.roles[role].interfaces.map((i) => {
+      const p = probes.get(`${role}/${i.port}`)!;
+      const c = clearances.find((x) => x.role === role && x.ifname === i.name)!;
+      return {
+        role, host: hosts[role].name, port: i.port, ifname: i.name, macAddress: p.macAddress, driver: p.driver.value?.driver ?? null,
+        driverVersion: p.driver.value?.version ?? null, firmwareVersion: p.driver.value?.firmwareVersion ?? null, busInfo: p.driver.value?.busInfo ?? null,
+        linkSpeedMbps: p.linkSpeedMbps.value, numRxQueues: p.numRxQueues, numTxQueues: p.numTxQueues,
+        xdpFeatures: p.xdpFeatures.value, mtuBytes: p.mtuBytes, irqCpus: i.irqCpus, safetyForced: c.forced, safetyReasons: c.reasons,
+      };
+    })),
+    lock: lock.path,
+    clockAlignment: [],
+  };
+  const dutDriver = probes.get('dut/port0')!.driver.value?.driver ?? probes.get('dut/port0')!.linkKind ?? 'unknown';
+  return { topology, genHost: hosts.generator, dutHost: hosts.dut, dutDriver, dut, sinkStatsPins, record };
+}
