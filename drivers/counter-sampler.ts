@@ -81,7 +81,11 @@ export class CounterSampler {
       }
     });
     this.exited = this.proc.child.then((r) => {
-      if (r.exitCode !== 0 && !this.failure) this.failure = new Error(`counter sampler exited ${r.exitCode}: ${String(r.stderr).slice(-300)}`);
+      if (r.exitCode !== 0 && !this.failure) {
+        this.failure = new Error(r.exitCode === 255 && host.kind === 'ssh'
+          ? `the SSH connection to ${host.name} was lost (its counter sampler's ssh exited 255${String(r.stderr).trim() ? `: ${String(r.stderr).trim().slice(-200)}` : ''})`
+          : `counter sampler exited ${r.exitCode}: ${String(r.stderr).slice(-300)}`);
+      }
     });
   }
 

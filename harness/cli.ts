@@ -12,7 +12,6 @@ import { planDecoupled } from '../drivers/napi-placement.ts';
 import { TRAFGEN_MAX_FLOWS } from '../drivers/trafgen.ts';
 import { validateRunOptions, type RawRunOptions, type ValidRunOptions } from './run-options.ts';
 import { runInVmTopology } from './vm-topology.ts';
-import { expandLabPlan, parseLabConfig, renderLabPlan } from './lab-config.ts';
 import { applyFileRunSettings, isScenarioFileArg, parseScenarioFiles, userScenarios, type ProgramOptions } from './scenario-args.ts';
 import { ALL_MODES, type RunResults } from './result-schema.ts';
 import { harnessVersion } from './environment.ts';
@@ -20,11 +19,12 @@ import { REPO_ROOT } from './paths.ts';
 import { listScenarioFiles, parseScenarioFile } from '../scenarios/scenario-file.ts';
 import { writeReports } from './report-files.ts';
 import { renderTerminalTable } from '../reports/terminal-table.ts';
-import { renderExtraText } from '../reports/latency-text.ts';
 import { loadResults } from './results-io.ts';
 import { registerCompareCommand } from './commands/compare.ts';
 import { registerHistoryCommand } from './commands/history.ts';
 import { registerReportCommand } from './commands/report.ts';
+import { cmdRunLab, registerLabCommand } from './commands/lab.ts';
+import { printRunOutcome } from './commands/run-output.ts';
 
 const started = performance.now();
 function log(line: string): void {
@@ -47,7 +47,7 @@ function abortOnSignals(): AbortController {
   return controller;
 }
 
-type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean; topology: string; config?: string; dryRun?: boolean };
+type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean; topology: string; config?: string; dryRun?: boolean; baseline?: string; forceInterface?: string[] };
 
 /** Upper bound for a whole VM run: TCG is several times slower than the host, and the guest boots first. */
 function vmTimeoutMs(o: ValidRunOptions): number {
@@ -76,22 +76,16 @@ async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags): Promise<numbe
   return outcome.guestExitCode;
 }
 
-/** --config: a hardware-lab config. Validation and the expanded plan work; running it is not wired yet. */
-function cmdRunLabConfig(flags: RunFlags): number {
-  const plan = expandLabPlan(parseLabConfig(flags.config!)); // every problem at once, exit 2
-  if (flags.dryRun) {
-    process.stdout.write(`${renderLabPlan(plan)}\n`);
-    return EXIT.ok;
-  }
-  throw new MissingCapabilityError(`--config ${flags.config}: the config is valid, but running a lab over SSH is not implemented in this version (the lab building blocks are: config, ssh, safety check, DUT lock, interface probe); use --dry-run to check a config and see its plan`);
-}
-
 async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<number> {
   if (flags.config) {
     if (args.length) throw new UsageError('--config takes its scenarios from the lab config: give no scenario arguments with it');
-    return cmdRunLabConfig(flags);
+    return cmdRunLab(
+      { config: flags.config, dryRun: flags.dryRun, baseline: flags.baseline, forceInterface: flags.forceInterface, json: flags.json, out: flags.out },
+      { log, abortOnSignals, argv: process.argv.slice(1).map((a, i) => (i === 0 ? 'bench' : a)) },
+    );
   }
   if (flags.dryRun) throw new UsageError('--dry-run goes with --config LAB.yaml');
+  if (flags.baseline || flags.forceInterface?.length) throw new UsageError('--baseline and --force-interface go with --config LAB.yaml (for one run, compare it: bench compare BASELINE RUN)');
   // Everything is checked before anything is created: options, scenario files, the user's object.
   const files = parseScenarioFiles(args);
   const raw = applyFileRunSettings(flags, files, (flag) => cmd.getOptionValueSource(flag) === 'cli');
@@ -143,13 +137,7 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   }
   // Interrupted: the results written so far (after every case) are the record.
   results ??= loadResults(opts.outDir).results;
-  const reportFiles = await writeReports(opts.outDir, results);
-  if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  else {
-    const extra = renderExtraText(results);
-    process.stdout.write(`${results.cases.length || !extra ? renderTerminalTable(results) : ''}${extra ? `\n${extra}\n` : ''}\n`);
-  }
-  log(`results: ${reportFiles.join(', ')}`);
+  await printRunOutcome(opts.outDir, results, Boolean(flags.json), log);
   if (interrupted) return EXIT.interrupted;
   return results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok;
 }
@@ -252,14 +240,17 @@ Exit codes:
     .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', '0.05')
     .option('--out <dir>', 'output directory (default: results/<timestamp>)')
     .option('--json', 'print results.json to stdout instead of the table')
-    .option('--config <lab.yaml>', 'a hardware-lab config (hosts, roles, interfaces, scenarios): validated; with --dry-run, its expanded plan is printed')
+    .option('--config <lab.yaml>', 'run a hardware lab: hosts (local or SSH), roles, existing interfaces, scenarios, modes (see scenarios/lab/example-lab.yaml); first: bench lab prepare --config')
     .option('--dry-run', 'with --config: print the expanded plan, touch nothing')
+    .option('--baseline <dir>', `with --config: compare with this run (overrides the config's baseline); exit ${EXIT.regression} when a failOn threshold is crossed, ${EXIT.notComparable} when the baseline cannot be compared`)
+    .option('--force-interface <ifname>', 'with --config: let the safety check pass this interface although it carries the default route or the SSH session (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--topology <name>', 'veth (netns + veth pairs here) or vm (the same run inside a qemu guest with Debian\'s kernel: pktgen, netdevsim; emulated, not performance)', 'veth')
     .action(async (scenarios: string[], opts: RunFlags, cmd: Command) => setExit(await cmdRun(scenarios, opts, cmd)));
 
   registerCompareCommand(program, setExit);
   registerHistoryCommand(program, setExit);
   registerReportCommand(program, setExit);
+  registerLabCommand(program, setExit, log);
   program.command('list').description('list scenarios, modes and generators (available or not, and why)').action(async () => setExit(await cmdList()));
   program.command('doctor').description('check kernel, privileges, bpffs, JIT and tools; name the apt package for anything missing').action(async () => setExit(await cmdDoctor()));
   program

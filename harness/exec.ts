@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { CommandError } from './errors.ts';
 
 export interface RunOptions {
-  input?: string;
+  input?: string | Uint8Array;
   timeoutMs?: number;
   /** Exit codes that are not failures (default: only 0). */
   okExitCodes?: number[];

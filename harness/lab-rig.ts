@@ -9,14 +9,16 @@
  * Then, each on the cleanup stack: the DUT lock, a cleanup guard per host,
  * bpffs pins, the DUT object and the generator-side sinks.
  *
- * The guard is the remote half of the cleanup stack: a process on each host
- * that waits for its stdin to end (this controller closed it, died, or lost
- * the connection) and then detaches every mode from the run's interfaces and
- * removes the run's pins. The controller releases everything itself first;
- * the guard finds nothing left then. */
+ * The guard (`xdpb guard`) is the remote half of the cleanup stack: a
+ * process on each host that hears a heartbeat from this controller every
+ * second; at EOF (the controller closed it or died) or after
+ * GUARD_IDLE_TIMEOUT_MS of silence (the link is gone) it detaches every mode
+ * from the run's interfaces, removes the run's pins and kills the run's
+ * processes there. The controller releases everything itself first; the
+ * guard then finds nothing left. */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { localHost, sshHost, LAB_FILES, type Host, type HostProcess } from '../drivers/host.ts';
+import { localHost, sshHost, LAB_FILES, type Host } from '../drivers/host.ts';
 import { physicalProblems, probePhysicalInterface, type PhysicalInterface } from '../drivers/physical-topology.ts';
 import type { Endpoint } from '../drivers/veth-topology.ts';
 import { attachProgram, detachProgram, loadObject, type LoadedObject } from '../drivers/xdpb-helper.ts';
@@ -83,20 +85,16 @@ async function checkLabFiles(host: Host, configFile: string): Promise<void> {
 
 const BPFFS_SCRIPT = `[ "$(stat -f -c %T "$1" 2>/dev/null)" = bpf_fs ] || mount -t bpf bpf "$1"`;
 
-/**
- * Fixed text; arguments come in as positional parameters: $1 helper, $2 pin
- * dir, the rest interface names. Waits for stdin's EOF, then detaches and unpins.
- */
-export const GUARD_SCRIPT = [
-  'cat >/dev/null',
-  'helper=$1; pins=$2; shift 2',
-  'for dev in "$@"; do for mode in native generic offload; do "$helper" detach --netns "" --dev "$dev" --mode "$mode" >/dev/null 2>&1; done; done',
-  'rm -rf -- "$pins"',
-  'echo xdpb-guard-done',
-].join('\n');
+/** A guard that has heard no heartbeat for this long cleans up: the controller or the link is gone. */
+export const GUARD_IDLE_TIMEOUT_MS = 10_000;
+const HEARTBEAT_MS = 1000;
 
-export function guardArgv(host: Host, pinRoot: string, ifnames: readonly string[]): string[] {
-  return ['sh', '-c', GUARD_SCRIPT, 'xdpb-guard', host.helperPath, pinRoot, ...ifnames];
+/** `xdpb guard` (native/xdpb.c): detaches, unpins and kills the run's processes when the controller goes away. */
+export function guardArgv(host: Host, pinRoot: string, runId: string, ifnames: readonly string[]): string[] {
+  return [host.helperPath, 'guard', '--pin-dir', pinRoot, '--idle-timeout-ms', String(GUARD_IDLE_TIMEOUT_MS),
+    ...ifnames.flatMap((d) => ['--guard-dev', d]),
+    // The sampler names the pin dir; the DUT lock holder names the run id.
+    '--kill-matching', pinRoot, '--kill-matching', `"runId":"${runId}"`];
 }
 
 function endpointOf(i: PlannedInterface, probe: PhysicalInterface, host: string): Endpoint {
@@ -116,6 +114,7 @@ export async function setUpLabRig(runId: string, pinRoot: string, o: LabRunOptio
   const hosts = hostsOf(plan);
   const distinct = [...new Set(Object.values(hosts))];
   for (const h of distinct) await checkLabFiles(h, plan.configFile);
+  log.info(`lab: helper and objects on ${distinct.map((h) => h.name).join(', ')} match this build`);
 
   // Read-only checks first: probes, then safety. Every problem at once.
   const probes = new Map<string, PhysicalInterface>();
@@ -133,6 +132,7 @@ export async function setUpLabRig(runId: string, pinRoot: string, o: LabRunOptio
       clearances.push({ ...assertSafeToAttach(i.name, protectedList, [...planned.forceInterfaces, ...o.forceInterfaces], host.name), role, host: host.name });
     }
   }
+  log.info(`lab: probed ${clearances.map((c) => `${c.ifname} on ${c.host}`).join(', ')}; safety check passed`);
   if (problems.length) throw new BenchError(`the lab is not ready:\n${problems.map((p) => `  ${p}`).join('\n')}`, EXIT.missingCapability);
   for (const c of clearances.filter((c) => c.forced)) log.info(`safety: ${c.ifname} on ${c.host} ${c.reasons.join('; ')}: attaching anyway, forced by name`);
 
@@ -141,15 +141,20 @@ export async function setUpLabRig(runId: string, pinRoot: string, o: LabRunOptio
     ? await acquireRemoteDutLock(hosts.dut.target!, { dutHost: hosts.dut.name, ifname: dutPort0.name, runId })
     : await acquireDutLock({ dutHost: hosts.dut.name, ifname: dutPort0.name, runId });
   stack.push(`DUT lock ${lock.path}`, async () => lock.release());
+  log.info(`lab: DUT locked (${lock.path})`);
   const took = takeoverNote(lock);
   if (took) log.info(took);
 
-  const guards: { host: Host; proc: HostProcess }[] = [];
+  // The lock first: a run refused by it must not start a guard, which would detach the holder's program.
   for (const h of distinct) {
     const ifnames = (['generator', 'dut'] as const).filter((r) => hosts[r] === h).flatMap((r) => plan.roles[r].interfaces.map((i) => i.name));
-    const proc = h.spawn(guardArgv(h, pinRoot, ifnames), { stdinIsInput: true });
-    guards.push({ host: h, proc });
-    stack.push(`cleanup guard on ${h.name}`, async () => void (await proc.stop(15_000)));
+    const proc = h.spawn(guardArgv(h, pinRoot, runId, ifnames), { stdinIsInput: true });
+    const heartbeat = setInterval(() => proc.child.stdin?.write('.'), HEARTBEAT_MS);
+    heartbeat.unref();
+    stack.push(`cleanup guard on ${h.name}`, async () => {
+      clearInterval(heartbeat);
+      await proc.stop(15_000);
+    });
     await h.exec(['sh', '-c', BPFFS_SCRIPT, 'xdpb-bpffs', BPFFS_ROOT], { timeoutMs: 15_000 }).catch((err: Error) => {
       throw new MissingCapabilityError(`${h.name}: cannot mount bpffs on ${BPFFS_ROOT}: ${err.message}`);
     });

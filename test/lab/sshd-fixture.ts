@@ -49,11 +49,17 @@ export async function sshdAvailable(): Promise<string | null> {
   return null;
 }
 
-/** `subnet`: third octet of 198.18.<subnet>.0/24, distinct per test file. */
-export async function startSshd(opts: { subnet: number; port?: number; clientAliveS?: number }): Promise<SshdFixture> {
+/**
+ * `subnet`: third octet of 198.18.<subnet>.0/24, distinct per test file.
+ * `controllerNetns`: an existing controller namespace to wire this host to
+ * (several "lab hosts" behind one controller); it is not deleted by stop().
+ * `defaultRoute`: the host's default route goes via the controller, over
+ * its management link, as on a real lab host.
+ */
+export async function startSshd(opts: { subnet: number; port?: number; clientAliveS?: number; controllerNetns?: string; defaultRoute?: boolean }): Promise<SshdFixture> {
   const id = randomBytes(3).toString('hex');
   const hostNetns = `${TEST_NETNS_PREFIX}${id}-host`;
-  const controllerNetns = `${TEST_NETNS_PREFIX}${id}-ctl`;
+  const controllerNetns = opts.controllerNetns ?? `${TEST_NETNS_PREFIX}${id}-ctl`;
   const hostDev = `xth${id}`;
   const controllerDev = `xtc${id}`;
   const hostIp = `198.18.${opts.subnet}.2`;
@@ -70,7 +76,8 @@ export async function startSshd(opts: { subnet: number; port?: number; clientAli
       await Promise.race([child.catch(() => undefined), sleep(3000)]);
       child.kill('SIGKILL');
     }
-    for (const ns of [hostNetns, controllerNetns]) {
+    if (opts.controllerNetns) await execa('ip', ['-n', controllerNetns, 'link', 'del', controllerDev], { reject: false, timeout: 5000 });
+    for (const ns of opts.controllerNetns ? [hostNetns] : [hostNetns, controllerNetns]) {
       // Anything left inside (a session the test forgot) dies with the namespace.
       const pids = await execa('ip', ['netns', 'pids', ns], { reject: false, timeout: 5000 });
       for (const p of String(pids.stdout).split('\n').map(Number).filter((n) => n > 1)) {
@@ -100,13 +107,14 @@ export async function startSshd(opts: { subnet: number; port?: number; clientAli
 
   try {
     await sh(['ip', 'netns', 'add', hostNetns]);
-    await sh(['ip', 'netns', 'add', controllerNetns]);
+    if (!opts.controllerNetns) await sh(['ip', 'netns', 'add', controllerNetns]);
     await sh(['ip', 'link', 'add', controllerDev, 'netns', controllerNetns, 'type', 'veth', 'peer', 'name', hostDev, 'netns', hostNetns]);
     for (const [ns, dev, ip] of [[hostNetns, hostDev, hostIp], [controllerNetns, controllerDev, controllerIp]] as const) {
       await sh(['ip', '-n', ns, 'addr', 'add', `${ip}/24`, 'dev', dev]);
       await sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
       await sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     }
+    if (opts.defaultRoute) await sh(['ip', '-n', hostNetns, 'route', 'add', 'default', 'via', controllerIp]);
     await sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'xdpb-test-host', '-f', path.join(dir, 'host_key')]);
     await sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'xdpb-test-user', '-f', target.identityFile]);
     const hostPub = readFileSync(path.join(dir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');

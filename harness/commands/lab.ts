@@ -1,0 +1,214 @@
+/* A hardware lab from its config: `bench run --config lab.yaml` (optionally
+ * gated on a baseline), and `bench lab prepare`, which puts this build's
+ * helper and BPF objects on the lab hosts. */
+import type { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chooseGenerator } from '../../drivers/generators.ts';
+import { LAB_FILES, sshHost, type Host } from '../../drivers/host.ts';
+import { closeMaster } from '../../drivers/ssh.ts';
+import { liveGenerator } from '../../drivers/live-generator.ts';
+import type { TrafficDriver } from '../../drivers/traffic-driver.ts';
+import { findScenario, type Scenario } from '../../scenarios/builtin.ts';
+import { parseScenarioFile } from '../../scenarios/scenario-file.ts';
+import { BenchError, EXIT, MissingCapabilityError, UsageError } from '../errors.ts';
+import { expandLabPlan, parseLabConfig, renderLabPlan, type LabPlan } from '../lab-config.ts';
+import { loadResults } from '../results-io.ts';
+import type { RunResults } from '../result-schema.ts';
+import { parseRate } from '../run-options.ts';
+import { runBench, type RunPlan } from '../runner.ts';
+import { userScenarios } from '../scenario-args.ts';
+import { runCompare } from './compare.ts';
+import { printRunOutcome } from './run-output.ts';
+
+export interface LabRunFlags {
+  config: string;
+  dryRun?: boolean;
+  baseline?: string;
+  forceInterface?: string[];
+  out?: string;
+  json?: boolean;
+}
+
+export interface LabCommandContext {
+  log: (line: string) => void;
+  /** Aborts the run on the first SIGINT/SIGTERM. */
+  abortOnSignals: () => AbortController;
+  argv: string[];
+}
+
+async function labScenarios(plan: LabPlan, dutIsLocal: boolean): Promise<Scenario[]> {
+  const seen = new Set<string>();
+  const out: Scenario[] = [];
+  for (const c of plan.cases) {
+    if (seen.has(c.scenario)) continue;
+    seen.add(c.scenario);
+    if (c.scenarioSource === 'builtin') {
+      out.push(findScenario(c.scenario)!);
+      continue;
+    }
+    const [s] = await userScenarios([parseScenarioFile(c.scenarioSource)], {});
+    if (s!.object && !dutIsLocal) throw new UsageError(`${c.scenarioSource}: a program of your own runs on a local DUT host only for now (it is not copied to lab hosts); use a built-in program there`);
+    out.push(s!);
+  }
+  return out;
+}
+
+/** The generator: `live` runs on any lab host; the others only on a local generator host. */
+async function labGenerator(plan: LabPlan): Promise<{ driver: TrafficDriver; why: string }> {
+  const gen = plan.roles.generator.host;
+  if (gen.kind === 'ssh') {
+    if (plan.generator !== 'auto' && plan.generator !== 'live') {
+      throw new UsageError(`generator: "${plan.generator}" does not run on lab hosts over SSH in this version; use live (or auto)`);
+    }
+    return { driver: liveGenerator, why: `the in-kernel live-frame generator on ${gen.name} (the one generator that runs on lab hosts over SSH)` };
+  }
+  try {
+    return await chooseGenerator(plan.generator);
+  } catch (err) {
+    throw new MissingCapabilityError((err as Error).message);
+  }
+}
+
+function runDirName(now = new Date()): string {
+  return now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
+}
+
+/** Ends the multiplexed SSH connections to the lab's hosts: nothing of ours lingers (ControlPersist). */
+async function closeConnections(plan: LabPlan): Promise<void> {
+  for (const role of ['generator', 'dut'] as const) {
+    const h = plan.roles[role].host;
+    if (h.kind === 'ssh') await closeMaster(h.target);
+  }
+}
+
+export async function cmdRunLab(flags: LabRunFlags, cx: LabCommandContext): Promise<number> {
+  const plan = expandLabPlan(parseLabConfig(flags.config)); // every problem at once, exit 2
+  if (flags.dryRun) {
+    process.stdout.write(`${renderLabPlan(plan)}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return await runLab(plan, flags, cx);
+  } finally {
+    await closeConnections(plan);
+  }
+}
+
+async function runLab(plan: LabPlan, flags: LabRunFlags, cx: LabCommandContext): Promise<number> {
+  const baseline = flags.baseline ? path.resolve(flags.baseline) : plan.baselineDir;
+  const scenarios = await labScenarios(plan, plan.roles.dut.host.kind === 'local');
+  const generator = await labGenerator(plan);
+  const genHost = plan.roles.generator.host;
+  const genCpuCount = genHost.kind === 'ssh'
+    ? Number((await sshHost(genHost.name, genHost.target, genHost.benchDir).exec(['nproc'], { timeoutMs: 30_000 })).stdout.trim())
+    : os.cpus().length;
+  const generatorCpus = plan.roles.generator.cpus.length ? plan.roles.generator.cpus : generator.driver.defaultCpus(genCpuCount);
+  const rateErrors: string[] = [];
+  const rate = parseRate(plan.rate, rateErrors);
+  if (rateErrors.length) throw new UsageError(rateErrors.join('\n'));
+  const outDir = path.resolve(flags.out ?? path.join(plan.outDir, runDirName()));
+  cx.log(`lab ${plan.name}: ${plan.totals.cases} cases; generator ${generator.driver.name} on ${genHost.name} (CPUs ${generatorCpus.join(',')}), DUT ${plan.roles.dut.interfaces[0]!.name} on ${plan.roles.dut.host.name}; results in ${outDir}`);
+  const runPlan: RunPlan = {
+    scenarios,
+    modes: [...new Set(plan.cases.map((c) => c.mode))],
+    pktSizesBytes: [...new Set(plan.cases.map((c) => c.pktSizeBytes))],
+    trials: plan.trials,
+    durationMs: plan.durationMs,
+    warmupMs: plan.warmupMs,
+    sampleIntervalMs: plan.sampleIntervalMs,
+    settleMs: 300,
+    calibrationMs: 1000,
+    generator: generator.driver,
+    generatorReason: generator.why,
+    // Generator and DUT are separate hosts (or the lab's own NIC setup): nothing to decouple here.
+    placement: { generatorCpus, dutNapiCpu: null },
+    rate,
+    rateText: plan.rate,
+    flows: 1,
+    work: 'no-touch',
+    outDir,
+    tolerance: 0.05,
+    cvLimit: 0.1,
+    argv: cx.argv,
+    progRunOnly: false,
+    latency: null,
+    lab: { plan, forceInterfaces: flags.forceInterface ?? [] },
+  };
+  const controller = cx.abortOnSignals();
+  let results: RunResults | undefined;
+  let interrupted = false;
+  try {
+    results = await runBench(runPlan, { info: cx.log }, controller.signal);
+  } catch (err) {
+    if (!(err instanceof BenchError && err.exitCode === EXIT.interrupted)) {
+      // Refused before any case (safety, lock, lab not ready): the partial results file says why it stopped.
+      throw err;
+    }
+    interrupted = true;
+  }
+  results ??= loadResults(outDir).results;
+  await printRunOutcome(outDir, results, Boolean(flags.json), cx.log);
+  if (interrupted) return EXIT.interrupted;
+  const runExit = results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok;
+  if (!baseline) return runExit;
+  cx.log(`comparing with the baseline ${baseline}${plan.thresholds.length ? ` (fail on: ${plan.thresholds.join('; ')})` : ' (no thresholds in the config: informative only)'}`);
+  const compareExit = runCompare([baseline, outDir], { failOn: plan.thresholds, metrics: 'xdpPps', alpha: String(plan.alpha), format: flags.json ? 'json' : 'terminal', out: outDir });
+  // A regression (or a baseline that cannot be compared) is what a nightly gate acts on.
+  return compareExit !== EXIT.ok ? compareExit : runExit;
+}
+
+/* ---- bench lab prepare ---- */
+
+/** Fixed text: writes stdin to $1 atomically, executable (the objects too: harmless, and one script). */
+const PUT_SCRIPT = 'mkdir -p "$(dirname "$1")" && cat > "$1.xdpb-tmp" && chmod 0755 "$1.xdpb-tmp" && mv -f "$1.xdpb-tmp" "$1"';
+
+async function prepareHost(host: Host, log: (line: string) => void): Promise<void> {
+  const onHost = [host.helperPath, host.benchObject, host.genObject];
+  for (const [k, local] of LAB_FILES.entries()) {
+    const bytes = readFileSync(local);
+    await host.exec(['sh', '-c', PUT_SCRIPT, 'xdpb-put', onHost[k]!], { input: bytes, timeoutMs: 120_000 });
+    const sum = (await host.exec(['sha256sum', '--', onHost[k]!], { timeoutMs: 30_000 })).stdout.trim().split(/\s+/)[0];
+    const want = createHash('sha256').update(bytes).digest('hex');
+    if (sum !== want) throw new BenchError(`${host.name}: ${onHost[k]} has sha256 ${sum} after the copy, expected ${want}`, EXIT.runFailure);
+  }
+  // The helper runs there (libbpf and libelf present) and reads the object.
+  const r = await host.exec([host.helperPath, 'inspect', '--obj', host.benchObject], { okExitCodes: [0, 1, 127], timeoutMs: 30_000 });
+  if (r.exitCode !== 0) {
+    throw new MissingCapabilityError(`${host.name}: the helper does not run there (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}; install libbpf1 and libelf1 (Debian/Ubuntu) on that host`);
+  }
+  log(`${host.name}: ${onHost.join(', ')} in place (sha256 checked), helper runs`);
+}
+
+export async function cmdLabPrepare(configFile: string, log: (line: string) => void): Promise<number> {
+  const plan = expandLabPlan(parseLabConfig(configFile));
+  const missing = LAB_FILES.filter((f) => !existsSync(f));
+  if (missing.length) throw new MissingCapabilityError(`not built here: ${missing.join(', ')}; run make -C native (or ./setup.sh)`);
+  const done = new Set<string>();
+  try {
+    for (const role of ['generator', 'dut'] as const) {
+      const h = plan.roles[role].host;
+      if (done.has(h.name)) continue;
+      done.add(h.name);
+      if (h.kind === 'local') {
+        log(`${h.name}: local, uses this checkout's native/build`);
+        continue;
+      }
+      await prepareHost(sshHost(h.name, h.target, h.benchDir), log);
+    }
+  } finally {
+    await closeConnections(plan);
+  }
+  return EXIT.ok;
+}
+
+export function registerLabCommand(program: Command, setExit: (code: number) => void, log: (line: string) => void): void {
+  const lab = program.command('lab').description('hardware-lab chores');
+  lab
+    .command('prepare')
+    .description('put this build\'s helper (native/build/xdpb) and BPF objects into each lab host\'s benchDir, checked by sha256')
+    .requiredOption('--config <lab.yaml>', 'the lab config')
+    .action(async (opts: { config: string }) => setExit(await cmdLabPrepare(opts.config, log)));
+}
