@@ -31,7 +31,29 @@ export function environmentFields(results: RunResults): Field[] {
     ['Git revision', env.gitRevision ?? 'unknown'],
     ['Node', env.nodeVersion],
     ['Command line', formatCommandLine(env.commandLine)],
+    ...labFields(results),
   ];
+}
+
+/** A lab run: its hosts, interfaces as probed, and how the hosts' clocks were lined up. */
+function labFields(results: RunResults): Field[] {
+  const lab = results.lab;
+  if (!lab) return [];
+  const fields: Field[] = [['Lab', `${lab.name} (${lab.configFile}); DUT lock ${lab.lock}`]];
+  for (const h of lab.hosts) {
+    fields.push([`Lab host ${h.name}`, `${h.roles.join(' + ')}; ${h.kind === 'ssh' ? `ssh ${h.destination ?? ''}` : 'local'}; ${h.hostname}, kernel ${h.kernel}, ${h.cpuCount} CPUs`]);
+  }
+  for (const i of lab.interfaces) {
+    const driver = [i.driver ?? 'driver unknown', i.driverVersion, i.firmwareVersion ? `firmware ${i.firmwareVersion}` : null].filter(Boolean).join(' ');
+    const queues = i.numRxQueues !== null ? `, ${i.numRxQueues} RX / ${i.numTxQueues ?? '?'} TX queues` : '';
+    const speed = i.linkSpeedMbps !== null ? `, ${i.linkSpeedMbps} Mb/s` : '';
+    const forced = i.safetyForced ? `; FORCED past the safety check (${i.safetyReasons.join('; ')})` : '';
+    fields.push([`Lab ${i.role} ${i.port}`, `${i.ifname} on ${i.host}: ${driver}${speed}${queues}${forced}`]);
+  }
+  for (const a of lab.clockAlignment.filter((x) => x.offsetMs !== 0 || x.uncertaintyMs !== 0)) {
+    fields.push([`Clock of ${a.host}`, `offset ${a.offsetMs.toFixed(3)} ms to the DUT host's, +/- ${a.uncertaintyMs.toFixed(3)} ms`]);
+  }
+  return fields;
 }
 
 export function parameterFields(results: RunResults): Field[] {
@@ -75,6 +97,8 @@ export function runCaveats(results: RunResults): string[] {
     out.push('emulated: every figure was measured on veth (virtual Ethernet pairs between network namespaces on one host), ' +
       'not on a physical NIC; it is not hardware capacity');
   }
+  const virtualLab = results.lab?.interfaces.filter((i) => i.driver === 'veth' || i.driver === null).map((i) => i.ifname) ?? [];
+  if (virtualLab.length) out.push(`the lab's interfaces ${virtualLab.join(', ')} are virtual (veth) or of unknown driver: not hardware capacity`);
   if (results.state !== 'complete') out.push(`the run is ${results.state}: some cases may be missing or incomplete`);
   return out;
 }

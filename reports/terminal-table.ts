@@ -27,6 +27,10 @@ export function renderTerminalTable(results: RunResults, table: SummaryTable = b
   if (results.state !== 'complete') {
     lines.push(`Note: the run is ${results.state}; cases may be missing.`);
   }
+  if (results.lab) {
+    const at = (role: 'generator' | 'dut') => results.lab!.interfaces.filter((i) => i.role === role && i.port === 'port0').map((i) => `${i.ifname} (${i.driver ?? '?'}) on ${i.host}`)[0] ?? '?';
+    lines.push(`Lab ${results.lab.name}: generator ${at('generator')} -> DUT ${at('dut')}`);
+  }
   if (results.environment.emulated) {
     lines.push(`EMULATED: measured in a qemu guest (TCG, kernel ${results.environment.guestKernel ?? results.environment.kernel}): functional results; the rates are not performance.`);
   }
