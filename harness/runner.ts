@@ -28,9 +28,8 @@ import { actionCounts, analyseTrial, judgeCase, SOURCE } from './trial-analysis.
 import { runLatencyPhase, type LatencyPlan } from './latency-phase.ts';
 import { runProgRunPhase } from './prog-run-phase.ts';
 
-/** Work the built-in DUT programs do per frame: values of the xdpb_work knob (native/xdpb_stats.h). */
-export const WORK_KNOB = { 'no-touch': 0, 'read-data': 1, 'parse-ip': 2, 'swap-macs': 3 } as const;
-export type Work = keyof typeof WORK_KNOB;
+import { workVariant, type Work } from './work-variants.ts';
+export type { Work } from './work-variants.ts';
 
 /** --rate: full speed, a fixed pps, or a fraction of the generator's calibrated ceiling. */
 export type RateSpec = { kind: 'max' } | { kind: 'pps'; pps: number } | { kind: 'fraction'; fraction: number };
@@ -133,8 +132,8 @@ async function setUpRig(runId: string, plan: RunPlan, stack: CleanupStack, log: 
   const pinRoot = path.join(BPFFS_ROOT, prefix);
   mkdirSync(pinRoot, { recursive: true });
   stack.push(`bpffs ${pinRoot}`, async () => rmSync(pinRoot, { recursive: true, force: true }));
-  // The DUT object is loaded once; its programs are attached in each mode.
-  const dut = await loadObject(BENCH_OBJECT, path.join(pinRoot, 'dut'), { xdpb_work: WORK_KNOB[plan.work] });
+  // The DUT object is loaded once; its programs are attached in each mode. --work picks a program, not a knob.
+  const dut = await loadObject(BENCH_OBJECT, path.join(pinRoot, 'dut'));
   // Sinks on the generator side receive (and count) reflected and redirected frames:
   // a veth peer needs an XDP program for XDP-transmitted frames to arrive.
   const sinkStatsPins: Record<string, string> = {};
@@ -146,11 +145,12 @@ async function setUpRig(runId: string, plan: RunPlan, stack: CleanupStack, log: 
   return { topology, dut, sinkStatsPins, pinRoot, scratchDir };
 }
 
-/** Built-in programs come from the object loaded once; a user's object is loaded (and its maps preloaded) here. */
-async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number): Promise<LoadedProgram> {
+/** Built-in programs come from the object loaded once (the --work variant); a user's object is loaded (and its maps preloaded) here. */
+async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number, work: Work): Promise<LoadedProgram> {
   if (!scenario.object) {
+    const name = workVariant(scenario.program, work);
     return {
-      programPin: pinOf(rig.dut, 'prog', scenario.program), objectPath: BENCH_OBJECT, programName: scenario.program,
+      programPin: pinOf(rig.dut, 'prog', name), objectPath: BENCH_OBJECT, programName: name,
       statsPin: pinOf(rig.dut, 'map', 'xdpb_stats'), redirectMapPin: pinOf(rig.dut, 'map', 'xdpb_redirect_port'), info: undefined,
     };
   }
@@ -261,7 +261,7 @@ async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: 
 async function calibrate(plan: RunPlan, rig: Rig, pktSizeBytes: number, stack: CleanupStack, signal: AbortSignal, log: RunLog): Promise<CalibrationRecord> {
   const mark = stack.size;
   try {
-    const drop = await loadScenarioProgram(rig, findScenario('drop-all')!, 0);
+    const drop = await loadScenarioProgram(rig, findScenario('drop-all')!, 0, 'no-touch');
     await attachDut(plan, rig, drop, 'native', stack);
     const sampler = await startSampler(plan, rig, drop);
     stack.push('calibration sampler', () => sampler.stop());
@@ -434,7 +434,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
   writeResults(plan.outDir, results);
   try {
     if (plan.progRunOnly) {
-      results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log);
+      results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log, plan.work);
       results.state = 'complete';
       return results;
     }
@@ -460,7 +460,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     for (const [index, scenario] of plan.scenarios.entries()) {
       const mark = stack.size;
       try {
-        const program = await loadScenarioProgram(rig, scenario, index + 1);
+        const program = await loadScenarioProgram(rig, scenario, index + 1, plan.work);
         const sampler = await startSampler(plan, rig, program);
         stack.push(`counter sampler of ${scenario.name}`, () => sampler.stop());
         for (const mode of plan.modes) {
