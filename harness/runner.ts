@@ -27,6 +27,7 @@ import { summarize } from './statistics.ts';
 import { actionCounts, analyseTrial, judgeCase, SOURCE } from './trial-analysis.ts';
 import { runLatencyPhase, type LatencyPlan } from './latency-phase.ts';
 import { runProgRunPhase } from './prog-run-phase.ts';
+import { checkOffloadAttach, type OffloadCheckDevice } from './offload-attach-check.ts';
 
 import { workVariant, type Work } from './work-variants.ts';
 export type { Work } from './work-variants.ts';
@@ -63,6 +64,8 @@ export interface RunPlan {
   latency: LatencyPlan | null;
   /** Existing NICs to use as the gen0/dut0 pair instead of veth (the VM's virtio-net ports); undefined: veth. */
   existingPair?: ExistingPair;
+  /** Offload mode is an attach check on this device (netdevsim: no datapath), never a measurement; undefined: offload on the DUT. */
+  offloadCheck?: OffloadCheckDevice;
 }
 
 export interface RunLog {
@@ -235,15 +238,16 @@ async function trafficWindow(plan: RunPlan, rig: Rig, sampler: CounterSampler, p
 }
 
 /** Attaches the DUT program in `mode` and decouples it from the generator when planned. */
-async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: XdpMode, stack: CleanupStack): Promise<void> {
+async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: XdpMode, stack: CleanupStack): Promise<{ progId: number; progTag: string }> {
   const t = rig.topology;
   const target = { netns: t.dut0.netns, dev: t.dut0.dev, mode };
+  let attached;
   if (mode === 'offload') {
     // An offloaded program is bound to its device at load time: same object file, own load.
     const pinDir = path.join(rig.pinRoot, `offload-${path.basename(program.programPin)}`);
-    await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir });
+    attached = await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir });
   } else {
-    await attachProgram(target, { pin: program.programPin });
+    attached = await attachProgram(target, { pin: program.programPin });
   }
   stack.push(`detach ${mode} from ${t.dut0.dev}`, () => detachProgram(target));
   if (mode === 'generic') {
@@ -255,6 +259,7 @@ async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: 
     await decoupleDut(t.dut0, plan.placement.dutNapiCpu);
     stack.push(`threaded NAPI off on ${t.dut0.dev}`, () => setThreadedNapi(t.dut0, false));
   }
+  return { progId: attached.progId, progTag: attached.progTag };
 }
 
 /** The generator's ceiling into native XDP_DROP on this topology: what `--rate N%` refers to. */
@@ -284,6 +289,8 @@ function targetRate(plan: RunPlan, calibration: CalibrationRecord | undefined): 
 }
 
 interface CaseContext {
+  /** The attached program's id and tag, recorded in its cases. */
+  attached?: { progId: number; progTag: string };
   scenario: Scenario;
   mode: XdpMode;
   program: LoadedProgram;
@@ -293,7 +300,7 @@ interface CaseContext {
 
 async function measureSize(plan: RunPlan, rig: Rig, cx: CaseContext, pktSizeBytes: number, ratePps: number, signal: AbortSignal, log: RunLog): Promise<CaseResult> {
   const { scenario, mode, sampler } = cx;
-  const common = { scenario: scenario.name, program: cx.program.info, mode, pktSizeBytes, generator: plan.generator.name };
+  const common = { scenario: scenario.name, program: cx.program.info, mode, pktSizeBytes, generator: plan.generator.name, ...cx.attached };
   const label = `${scenario.name}/${mode}/${pktSizeBytes}B`;
   // Warm-up: caches, JIT'd code and rings settle; not counted. Also proves frames arrive.
   if (plan.warmupMs > 0) {
@@ -361,8 +368,14 @@ async function runScenarioMode(
     return;
   }
   try {
+    if (mode === 'offload' && plan.offloadCheck) {
+      const check = { device: plan.offloadCheck, netns: t.dut0.netns, objectPath: program.objectPath, programName: program.programName, pinRoot: rig.pinRoot, stack, log: log.info.bind(log) };
+      for (const c of await checkOffloadAttach(check, [...pending].map(common))) emit(c);
+      pending.length = 0;
+      return;
+    }
     try {
-      await attachDut(plan, rig, program, mode, stack);
+      cx.attached = await attachDut(plan, rig, program, mode, stack);
     } catch (err) {
       if (!(err instanceof KernelRefusalError)) throw err;
       log.info(`${scenario.name}/${mode}: skipped: ${err.message}`);
