@@ -179,7 +179,7 @@ export interface RunParameters {
   pktSizeBytes: number;
   pktSizesBytes: number[];
   flows: number;
-  /** Work the built-in DUT programs do per frame (xdpb_work knob). */
+  /** Work the built-in DUT programs do per frame (--work: which program variant, harness/work-variants.ts). */
   work: string;
   /** --rate as given: pps, a percentage of the calibrated ceiling, or 0 (full speed). */
   rate: string;
