@@ -57,6 +57,19 @@ export async function createNetdevsim(id: number, netns = ''): Promise<Netdevsim
   return { id, dev, netns };
 }
 
+/** The lowest netdevsim device id not in use (1 when the module is not loaded yet). */
+export function freeNetdevsimId(): number {
+  let used: Set<number>;
+  try {
+    used = new Set(readdirSync(`${NETDEVSIM_BUS}/devices`).map((d) => Number(d.replace(/^netdevsim/, ''))));
+  } catch {
+    return 1;
+  }
+  let id = 1;
+  while (used.has(id)) id++;
+  return id;
+}
+
 export async function removeNetdevsim(d: Pick<NetdevsimDevice, 'id'>): Promise<void> {
   if (existsSync(`${NETDEVSIM_BUS}/devices/netdevsim${d.id}`)) writeFileSync(`${NETDEVSIM_BUS}/del_device`, `${d.id}`);
 }

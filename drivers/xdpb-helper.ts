@@ -15,7 +15,8 @@ export interface HelperFailure {
 }
 
 export interface LoadedObject {
-  programs: { name: string; id: number; pin: string }[];
+  /** tag: the kernel's program tag (hex), equal in every load of the same instructions. */
+  programs: { name: string; id: number; tag: string; pin: string }[];
   maps: { name: string; pin: string }[];
 }
 
@@ -57,17 +58,34 @@ export interface AttachTarget {
   mode: XdpMode;
 }
 
-/** native/generic attach an already loaded (pinned) program; offload loads the object bound to the device. */
-export async function attachProgram(
-  target: AttachTarget,
-  program: { pin: string } | { objectPath: string; programName: string; pinDir: string },
-  host: Host = localHost,
-): Promise<void> {
+/** What was attached: the device's ifindex (in its netns) and the program's id and tag. */
+export interface AttachAnswer {
+  ifindex: number;
+  progId: number;
+  progTag: string;
+}
+
+/** A load of an object for one program (offload: bound to the device at load time). */
+export interface ObjectProgram {
+  objectPath: string;
+  programName: string;
+  pinDir: string;
+  /** Offload only: cap every map's max_entries (a device's limit, e.g. netdevsim's 2); the instructions are unchanged. */
+  offloadMaxEntries?: number;
+}
+
+export function attachArgv(target: AttachTarget, program: { pin: string } | ObjectProgram): string[] {
   const common = ['--netns', target.netns, '--dev', target.dev, '--mode', target.mode];
   const source = 'pin' in program
     ? ['--prog', program.pin]
-    : ['--obj', program.objectPath, '--prog-name', program.programName, '--pin-dir', program.pinDir];
-  parseHelperAnswer(await helper(['attach', ...source, ...common], host));
+    : ['--obj', program.objectPath, '--prog-name', program.programName, '--pin-dir', program.pinDir,
+      ...(program.offloadMaxEntries === undefined ? [] : ['--offload-max-entries', String(program.offloadMaxEntries)])];
+  return ['attach', ...source, ...common];
+}
+
+/** native/generic attach an already loaded (pinned) program; offload loads the object bound to the device. */
+export async function attachProgram(target: AttachTarget, program: { pin: string } | ObjectProgram, host: Host = localHost): Promise<AttachAnswer> {
+  return parseHelperAnswer<AttachAnswer>(await helper(attachArgv(target, program), host));
 }
 
 export async function detachProgram(target: AttachTarget, host: Host = localHost): Promise<void> {
@@ -82,6 +100,20 @@ export interface AttachedIds {
 
 export async function queryAttached(netns: string, dev: string, host: Host = localHost): Promise<AttachedIds> {
   return parseHelperAnswer<AttachedIds>(await helper(['query', '--netns', netns, '--dev', dev], host));
+}
+
+export interface ProgInfo {
+  id: number;
+  name: string;
+  tag: string;
+  /** Offloaded program: the device it is bound to (ifindex in that device's netns) and that netns's inode; 0 = not bound. */
+  offloadIfindex: number;
+  offloadNetnsIno: number;
+}
+
+/** A loaded program by id (bpf_prog_info). */
+export async function progInfo(id: number): Promise<ProgInfo> {
+  return parseHelperAnswer<ProgInfo>(await helper(['prog-info', '--id', String(id)]));
 }
 
 /** Writes one entry (raw bytes as hex) into a pinned map; the helper checks the sizes against the map. */

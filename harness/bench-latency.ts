@@ -89,7 +89,8 @@ try {
   console.log('  program          action    ns/packet (median)  CV      min-max   Mpps/core  1 ns is');
   const progRuns: ProgRunSummary[] = [];
   for (const objectPath of [BENCH_OBJECT, LATENCY_OBJECT]) {
-    for (const { name } of await listPrograms(objectPath)) {
+    // The no-touch programs only: the work variants (NAME__LEVEL) are --work's business.
+    for (const { name } of (await listPrograms(objectPath)).filter((p) => !p.name.includes('__'))) {
       const devmap = name === 'xdp_redirect' ? { map: 'xdpb_redirect_port', dev: 'lo' } : undefined;
       const s = summarizeProgRun(await runProgRun({ objectPath, programName: name, frame, repeat: 1_000_000, runs: 15, cpu: progRunCpu, devmap }));
       progRuns.push(s);

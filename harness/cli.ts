@@ -126,6 +126,8 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     argv: process.argv.slice(1).map((a, i) => (i === 0 ? 'bench' : a)),
     // Set by --topology vm for the guest: its two virtio-net ports (one qemu hub) are the gen0/dut0 pair.
     existingPair: process.env.XDPB_VM === '1' && process.env.XDPB_VM_DUT_LINK === 'virtio' ? { genDev: 'eth0', dutDev: 'eth1', driver: 'virtio_net' } : undefined,
+    // Set by --topology vm too: offload is an attach check on a netdevsim port (harness/offload-attach-check.ts).
+    offloadCheck: process.env.XDPB_VM === '1' && process.env.XDPB_VM_OFFLOAD_DEV === 'netdevsim' ? 'netdevsim' : undefined,
   };
   let results: RunResults | undefined;
   let interrupted = false;

@@ -83,6 +83,9 @@ export interface CaseCommon {
   mode: XdpMode;
   pktSizeBytes: number;
   generator: string;
+  /** The attached program's id and the kernel's tag of it (16 hex digits; equal in every load of the same instructions). */
+  progId?: number;
+  progTag?: string;
 }
 
 /** Where the generator and the DUT ran. */
@@ -125,7 +128,26 @@ export interface FailedCase extends CaseCommon {
   stage: string;
 }
 
-export type CaseResult = OkCase | SkippedCase | FailedCase;
+/**
+ * Offload on a device that verifies, offloads and attaches the program but has
+ * no datapath (netdevsim): proof the program is offloadable, never a pps.
+ */
+export interface AttachedCase extends CaseCommon {
+  state: 'attached';
+  /** The offload device the program was bound to and attached on. */
+  device: string;
+  driver: string;
+  progId: number;
+  progTag: string;
+  /** Why there is no figure. */
+  reason: string;
+  /** How the load differed from the object file (e.g. map sizes capped to the device's limit). */
+  notes: string[];
+}
+
+export type CaseResult = OkCase | SkippedCase | FailedCase | AttachedCase;
+/** Every case state; `attached` and `skipped` carry no figure, `failed` is the run's failure. */
+export type CaseState = CaseResult['state'];
 
 export interface EnvironmentInfo {
   kernel: string;
@@ -157,7 +179,7 @@ export interface RunParameters {
   pktSizeBytes: number;
   pktSizesBytes: number[];
   flows: number;
-  /** Work the built-in DUT programs do per frame (xdpb_work knob). */
+  /** Work the built-in DUT programs do per frame (--work: which program variant, harness/work-variants.ts). */
   work: string;
   /** --rate as given: pps, a percentage of the calibrated ceiling, or 0 (full speed). */
   rate: string;

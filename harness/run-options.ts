@@ -7,7 +7,8 @@ import { GENERATOR_NAMES } from '../drivers/generators.ts';
 import { UsageError } from './errors.ts';
 import { MAX_PKT_SIZE_BYTES, MIN_PKT_SIZE_BYTES } from './frame.ts';
 import { ALL_MODES, type XdpMode } from './result-schema.ts';
-import { WORK_KNOB, type RateSpec, type Work } from './runner.ts';
+import type { RateSpec } from './runner.ts';
+import { isWork, WORK_LEVELS, type Work } from './work-variants.ts';
 import type { LatencyPlan } from './latency-phase.ts';
 
 export interface RawRunOptions {
@@ -136,7 +137,7 @@ export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions, 
   }
   const rate = parseRate(raw.rate, errors);
   const flows = num(raw.flows, '--flows', 1, 65_535, errors, true);
-  if (!(raw.work in WORK_KNOB)) errors.push(`--work "${raw.work}": expected one of ${Object.keys(WORK_KNOB).join(', ')}`);
+  if (!isWork(raw.work)) errors.push(`--work "${raw.work}": expected one of ${WORK_LEVELS.join(', ')}`);
   const tolerance = num(raw.tolerance, '--tolerance', 0.001, 0.5, errors);
   if (!(GENERATOR_NAMES as readonly string[]).includes(raw.generator)) {
     errors.push(`--generator "${raw.generator}": expected one of ${GENERATOR_NAMES.join(', ')}`);

@@ -30,10 +30,10 @@ import { runLatencyPhase, type LatencyPlan } from './latency-phase.ts';
 import { runProgRunPhase } from './prog-run-phase.ts';
 import { setUpLabRig, type LabRunOptions } from './lab-rig.ts';
 import type { Rig } from './rig.ts';
+import { checkOffloadAttach, type OffloadCheckDevice } from './offload-attach-check.ts';
 
-/** Work the built-in DUT programs do per frame: values of the xdpb_work knob (native/xdpb_stats.h). */
-export const WORK_KNOB = { 'no-touch': 0, 'read-data': 1, 'parse-ip': 2, 'swap-macs': 3 } as const;
-export type Work = keyof typeof WORK_KNOB;
+import { workVariant, type Work } from './work-variants.ts';
+export type { Work } from './work-variants.ts';
 
 /** --rate: full speed, a fixed pps, or a fraction of the generator's calibrated ceiling. */
 export type RateSpec = { kind: 'max' } | { kind: 'pps'; pps: number } | { kind: 'fraction'; fraction: number };
@@ -69,6 +69,8 @@ export interface RunPlan {
   existingPair?: ExistingPair;
   /** A lab (bench run --config): its hosts and existing NICs instead of a veth topology. */
   lab?: LabRunOptions;
+  /** Offload mode is an attach check on this device (netdevsim: no datapath), never a measurement; undefined: offload on the DUT. */
+  offloadCheck?: OffloadCheckDevice;
 }
 
 export interface RunLog {
@@ -147,8 +149,8 @@ async function setUpVethRig(runId: string, plan: RunPlan, stack: CleanupStack, l
   const pinRoot = path.join(BPFFS_ROOT, prefix);
   mkdirSync(pinRoot, { recursive: true });
   stack.push(`bpffs ${pinRoot}`, async () => rmSync(pinRoot, { recursive: true, force: true }));
-  // The DUT object is loaded once; its programs are attached in each mode.
-  const dut = await loadObject(BENCH_OBJECT, path.join(pinRoot, 'dut'), { xdpb_work: WORK_KNOB[plan.work] });
+  // The DUT object is loaded once; its programs are attached in each mode. --work picks a program, not a knob.
+  const dut = await loadObject(BENCH_OBJECT, path.join(pinRoot, 'dut'));
   // Sinks on the generator side receive (and count) reflected and redirected frames:
   // a veth peer needs an XDP program for XDP-transmitted frames to arrive.
   const sinkStatsPins: Record<string, string> = {};
@@ -163,11 +165,12 @@ async function setUpVethRig(runId: string, plan: RunPlan, stack: CleanupStack, l
   };
 }
 
-/** Built-in programs come from the object loaded once; a user's object is loaded (and its maps preloaded) here. */
-async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number): Promise<LoadedProgram> {
+/** Built-in programs come from the object loaded once (the --work variant); a user's object is loaded (and its maps preloaded) here. */
+async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number, work: Work): Promise<LoadedProgram> {
   if (!scenario.object) {
+    const name = workVariant(scenario.program, work);
     return {
-      programPin: pinOf(rig.dut, 'prog', scenario.program), objectPath: BENCH_OBJECT, programName: scenario.program,
+      programPin: pinOf(rig.dut, 'prog', name), objectPath: BENCH_OBJECT, programName: name,
       statsPin: pinOf(rig.dut, 'map', 'xdpb_stats'), redirectMapPin: pinOf(rig.dut, 'map', 'xdpb_redirect_port'), info: undefined,
     };
   }
@@ -263,20 +266,22 @@ async function trafficWindow(plan: RunPlan, rig: Rig, sampler: Sampler, ports: P
 }
 
 /** Attaches the DUT program in `mode` and decouples it from the generator when planned. */
-async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: XdpMode, stack: CleanupStack): Promise<void> {
+async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: XdpMode, stack: CleanupStack): Promise<{ progId: number; progTag: string }> {
   const t = rig.topology;
   const host = rig.dutHost;
   const target = { netns: t.dut0.netns, dev: t.dut0.dev, mode };
+  let attached;
   if (mode === 'offload') {
     // An offloaded program is bound to its device at load time: same object file, own load.
     const pinDir = path.join(rig.pinRoot, `offload-${path.basename(program.programPin)}`);
-    await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir }, host);
+    attached = await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir }, host);
   } else {
-    await attachProgram(target, { pin: program.programPin }, host);
+    attached = await attachProgram(target, { pin: program.programPin }, host);
   }
   stack.push(`detach ${mode} from ${t.dut0.dev}${host.kind === 'ssh' ? ` on ${host.name}` : ''}`, () => detachProgram(target, host));
+  const ids = { progId: attached.progId, progTag: attached.progTag };
   // A lab's NICs are used as they are: no GRO or NAPI changes.
-  if (rig.physical) return;
+  if (rig.physical) return ids;
   if (mode === 'generic') {
     // Without a native program, veth accepts XDP-transmitted frames only with GRO on.
     await setGro(t.dut0, true);
@@ -286,13 +291,14 @@ async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: 
     await decoupleDut(t.dut0, plan.placement.dutNapiCpu);
     stack.push(`threaded NAPI off on ${t.dut0.dev}`, () => setThreadedNapi(t.dut0, false));
   }
+  return ids;
 }
 
 /** The generator's ceiling into native XDP_DROP on this topology: what `--rate N%` refers to. */
 async function calibrate(plan: RunPlan, rig: Rig, pktSizeBytes: number, stack: CleanupStack, signal: AbortSignal, log: RunLog): Promise<CalibrationRecord | null> {
   const mark = stack.size;
   try {
-    const drop = await loadScenarioProgram(rig, findScenario('drop-all')!, 0);
+    const drop = await loadScenarioProgram(rig, findScenario('drop-all')!, 0, 'no-touch');
     try {
       await attachDut(plan, rig, drop, 'native', stack);
     } catch (err) {
@@ -322,6 +328,8 @@ function targetRate(plan: RunPlan, calibration: CalibrationRecord | undefined): 
 }
 
 interface CaseContext {
+  /** The attached program's id and tag, recorded in its cases. */
+  attached?: { progId: number; progTag: string };
   scenario: Scenario;
   mode: XdpMode;
   program: LoadedProgram;
@@ -331,7 +339,7 @@ interface CaseContext {
 
 async function measureSize(plan: RunPlan, rig: Rig, cx: CaseContext, pktSizeBytes: number, ratePps: number, signal: AbortSignal, log: RunLog): Promise<CaseResult> {
   const { scenario, mode, sampler } = cx;
-  const common = { scenario: scenario.name, program: cx.program.info, mode, pktSizeBytes, generator: plan.generator.name };
+  const common = { scenario: scenario.name, program: cx.program.info, mode, pktSizeBytes, generator: plan.generator.name, ...cx.attached };
   const label = `${scenario.name}/${mode}/${pktSizeBytes}B`;
   // Warm-up: caches, JIT'd code and rings settle; not counted. Also proves frames arrive.
   if (plan.warmupMs > 0) {
@@ -399,8 +407,14 @@ async function runScenarioMode(
     return;
   }
   try {
+    if (mode === 'offload' && plan.offloadCheck) {
+      const check = { device: plan.offloadCheck, netns: t.dut0.netns, objectPath: program.objectPath, programName: program.programName, pinRoot: rig.pinRoot, stack, log: log.info.bind(log) };
+      for (const c of await checkOffloadAttach(check, [...pending].map(common))) emit(c);
+      pending.length = 0;
+      return;
+    }
     try {
-      await attachDut(plan, rig, program, mode, stack);
+      cx.attached = await attachDut(plan, rig, program, mode, stack);
     } catch (err) {
       if (!(err instanceof KernelRefusalError)) throw err;
       log.info(`${scenario.name}/${mode}: skipped: ${err.message}`);
@@ -473,7 +487,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
   writeResults(plan.outDir, results);
   try {
     if (plan.progRunOnly) {
-      results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log);
+      results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log, plan.work);
       results.state = 'complete';
       return results;
     }
@@ -511,7 +525,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     for (const [index, scenario] of plan.scenarios.entries()) {
       const mark = stack.size;
       try {
-        const program = await loadScenarioProgram(rig, scenario, index + 1);
+        const program = await loadScenarioProgram(rig, scenario, index + 1, plan.work);
         const sampler = await startSampler(plan, rig, program, results.lab);
         stack.push(`counter sampler of ${scenario.name}`, () => sampler.stop());
         for (const mode of plan.modes) {

@@ -70,8 +70,9 @@ export async function runInVmTopology(o: VmRunOptions): Promise<{ results: RunRe
   let r;
   try {
     // The guest's two virtio-net ports (one qemu hub) become the gen0/dut0 pair: a real NIC driver
-    // with native XDP, and a receive path where pktgen's skbs are not shared.
-    r = await runInVm({ argv, cwd: REPO_ROOT, outDir, env: { XDPB_VM_DUT_LINK: 'virtio' }, nics: 2, timeoutMs: o.timeoutMs, signal: o.signal, keepJobDir: false, onStarted: (vm) => (jobDir = vm.jobDir) });
+    // with native XDP, and a receive path where pktgen's skbs are not shared. virtio-net has no
+    // offload: offload mode is checked on a netdevsim port instead (attached, no datapath).
+    r = await runInVm({ argv, cwd: REPO_ROOT, outDir, env: { XDPB_VM_DUT_LINK: 'virtio', XDPB_VM_OFFLOAD_DEV: 'netdevsim' }, nics: 2, timeoutMs: o.timeoutMs, signal: o.signal, keepJobDir: false, onStarted: (vm) => (jobDir = vm.jobDir) });
   } catch (err) {
     if (o.signal.aborted) throw new InterruptedError(String(o.signal.reason ?? 'signal'));
     throw err;

@@ -5,8 +5,11 @@
  * stdout (`sample` prints one per line). Errors carry errno, strerror and the
  * kernel's own message (netlink extack or verifier log) when there is one.
  *
- *   load     --obj F --pin-dir D [--set VAR=VAL]...
+ *   load     --obj F --pin-dir D [--set VAR=VAL]...          (programs with id and tag)
  *   attach   (--prog PIN | --obj F --prog-name N [--pin-dir D]) --netns NS --dev IF --mode M
+ *            [--offload-max-entries N]   (offload only: caps every map's max_entries at N)
+ *            answers ifindex, progId, progTag
+ *   prog-info --id N                                         (name, tag, offload device)
  *   detach   --netns NS --dev IF --mode native|generic|offload
  *   query    --netns NS --dev IF
  *   devmap-set --map PIN --key K --netns NS --dev IF   (slot K -> IF, resolved inside NS)
@@ -80,7 +83,7 @@ struct args {
 	int ndevs;
 	const char *snmps[MAX_ITEMS];
 	int nsnmps;
-	long long key, interval_ms, max_samples, duration_ms, rate_pps, flows, batch, cpu;
+	long long key, interval_ms, max_samples, duration_ms, rate_pps, flows, batch, cpu, offload_max_entries, id;
 	char **rest;
 };
 
@@ -109,6 +112,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		NUM("--key", key) NUM("--interval-ms", interval_ms)
 		NUM("--max-samples", max_samples) NUM("--duration-ms", duration_ms) NUM("--rate-pps", rate_pps)
 		NUM("--flows", flows) NUM("--batch", batch) NUM("--cpu", cpu)
+		NUM("--offload-max-entries", offload_max_entries) NUM("--id", id)
 #undef STR
 #undef NUM
 		if (!strcmp(k, "--set") && a->nsets < MAX_ITEMS) { a->sets[a->nsets++] = v; continue; }
@@ -236,6 +240,10 @@ static struct bpf_object *open_and_load(const struct args *a, int offload_ifinde
 				bpf_map__set_type(m, BPF_MAP_TYPE_HASH);
 			else if (t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_DEVMAP_HASH || t == BPF_MAP_TYPE_CPUMAP)
 				bpf_map__set_autocreate(m, false);
+			/* A device's own map size limit (netdevsim: 2 entries). Only
+			 * the maps shrink; the program's instructions stay the same. */
+			if (a->offload_max_entries > 0 && bpf_map__max_entries(m) > (__u32)a->offload_max_entries)
+				bpf_map__set_max_entries(m, (__u32)a->offload_max_entries);
 			bpf_map__set_ifindex(m, offload_ifindex);
 		}
 	}
@@ -248,7 +256,17 @@ static struct bpf_object *open_and_load(const struct args *a, int offload_ifinde
 	return obj;
 }
 
-static int pin_all(struct bpf_object *obj, const char *dir)
+/* The kernel's program tag (bpf_prog_info.tag): a hash of the instructions
+ * with map references zeroed, so the same program has the same tag in every
+ * load, native, generic or offloaded. */
+static void tag_hex(const struct bpf_prog_info *info, char out[BPF_TAG_SIZE * 2 + 1])
+{
+	for (int i = 0; i < BPF_TAG_SIZE; i++)
+		sprintf(out + 2 * i, "%02x", info->tag[i]);
+}
+
+/* Pins every program and map under DIR; prints the load answer to `out` (NULL: silent). */
+static int pin_all(struct bpf_object *obj, const char *dir, FILE *out)
 {
 	char path[512];
 	struct bpf_program *p;
@@ -257,39 +275,59 @@ static int pin_all(struct bpf_object *obj, const char *dir)
 
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return fail("pin", errno, dir);
-	printf("{\"ok\":true,\"programs\":[");
+	/* The answer is built in memory: a failure half-way prints only the failure. */
+	char *buf = NULL;
+	size_t buf_len = 0;
+	FILE *o = open_memstream(&buf, &buf_len);
+	if (!o)
+		return fail("pin", errno, dir);
+	fprintf(o, "{\"ok\":true,\"programs\":[");
 	bool first = true;
 	bpf_object__for_each_program(p, obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
+		char tag[BPF_TAG_SIZE * 2 + 1];
+		if (bpf_program__fd(p) < 0)
+			continue; /* not loaded (an offload load takes one program) */
 		snprintf(path, sizeof(path), "%s/prog_%s", dir, bpf_program__name(p));
-		if ((err = bpf_program__pin(p, path)))
+		if ((err = bpf_program__pin(p, path))) {
+			fclose(o);
+			free(buf);
 			return fail("pin-program", -err, path);
+		}
 		bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len);
-		printf("%s{\"name\":", first ? "" : ",");
-		json_str(stdout, bpf_program__name(p));
-		printf(",\"id\":%u,\"pin\":", info.id);
-		json_str(stdout, path);
-		printf("}");
+		tag_hex(&info, tag);
+		fprintf(o, "%s{\"name\":", first ? "" : ",");
+		json_str(o, bpf_program__name(p));
+		fprintf(o, ",\"id\":%u,\"tag\":\"%s\",\"pin\":", info.id, tag);
+		json_str(o, path);
+		fprintf(o, "}");
 		first = false;
 	}
-	printf("],\"maps\":[");
+	fprintf(o, "],\"maps\":[");
 	first = true;
 	bpf_object__for_each_map(m, obj) {
 		const char *n = bpf_map__name(m);
-		if (strchr(n, '.'))
-			continue; /* .rodata/.bss: internal, not pinned */
+		if (strchr(n, '.') || bpf_map__fd(m) < 0)
+			continue; /* .rodata/.bss: internal, not pinned; or not created (offload) */
 		snprintf(path, sizeof(path), "%s/map_%s", dir, n);
-		if ((err = bpf_map__pin(m, path)))
+		if ((err = bpf_map__pin(m, path))) {
+			fclose(o);
+			free(buf);
 			return fail("pin-map", -err, path);
-		printf("%s{\"name\":", first ? "" : ",");
-		json_str(stdout, n);
-		printf(",\"pin\":");
-		json_str(stdout, path);
-		printf("}");
+		}
+		fprintf(o, "%s{\"name\":", first ? "" : ",");
+		json_str(o, n);
+		fprintf(o, ",\"pin\":");
+		json_str(o, path);
+		fprintf(o, "}");
 		first = false;
 	}
-	printf("]}\n");
+	fprintf(o, "]}\n");
+	fclose(o);
+	if (out)
+		fputs(buf, out);
+	free(buf);
 	return 0;
 }
 
@@ -301,7 +339,7 @@ static int cmd_load(struct args *a)
 	struct bpf_object *obj = open_and_load(a, 0, &status);
 	if (!obj)
 		return status;
-	status = pin_all(obj, a->pin_dir);
+	status = pin_all(obj, a->pin_dir, stdout);
 	bpf_object__close(obj);
 	return status;
 }
@@ -314,6 +352,8 @@ static int cmd_attach(struct args *a)
 
 	if (mode_flag(a->mode, &flag) || !a->dev)
 		return usage("attach needs --dev and --mode native|generic|offload");
+	if (a->offload_max_entries && (flag != XDP_FLAGS_HW_MODE || a->prog || a->offload_max_entries < 1))
+		return usage("--offload-max-entries N (N >= 1) applies to an offload load only (--obj, --mode offload)");
 	if ((status = resolve_dev(a->netns, a->dev, &ifindex)))
 		return status;
 	if (a->prog) {
@@ -330,7 +370,7 @@ static int cmd_attach(struct args *a)
 		if (!p)
 			return fail("find-program", ENOENT, a->prog_name);
 		prog_fd = bpf_program__fd(p);
-		if (a->pin_dir && (status = pin_all(obj, a->pin_dir)))
+		if (a->pin_dir && (status = pin_all(obj, a->pin_dir, NULL)))
 			return status;
 	} else {
 		return usage("attach needs --prog PIN, or --obj and --prog-name");
@@ -339,8 +379,12 @@ static int cmd_attach(struct args *a)
 	err = bpf_xdp_attach(ifindex, prog_fd, flag | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 	if (err)
 		return fail("attach", -err, a->dev);
-	if (!a->pin_dir || a->prog)
-		printf("{\"ok\":true,\"ifindex\":%d}\n", ifindex);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	char tag[BPF_TAG_SIZE * 2 + 1] = "";
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) == 0)
+		tag_hex(&info, tag);
+	printf("{\"ok\":true,\"ifindex\":%d,\"progId\":%u,\"progTag\":\"%s\"}\n", ifindex, info.id, tag);
 	if (obj)
 		bpf_object__close(obj); /* the attachment keeps the program alive */
 	return 0;
@@ -374,6 +418,32 @@ static int cmd_query(struct args *a)
 		return fail("query", -err, a->dev);
 	printf("{\"ok\":true,\"native\":%u,\"generic\":%u,\"offload\":%u}\n", q.drv_prog_id, q.skb_prog_id,
 	       q.hw_prog_id);
+	return 0;
+}
+
+/* A loaded program by id: name, tag, and the device it is bound to (offload):
+ * its ifindex and the inode of that device's network namespace (0 = none). */
+static int cmd_prog_info(struct args *a)
+{
+	if (a->id <= 0)
+		return usage("prog-info needs --id N");
+	int fd = bpf_prog_get_fd_by_id((__u32)a->id);
+	if (fd < 0)
+		return fail("open-program", errno, NULL);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		int e = errno;
+		close(fd);
+		return fail("program-info", e, NULL);
+	}
+	close(fd);
+	char tag[BPF_TAG_SIZE * 2 + 1];
+	tag_hex(&info, tag);
+	printf("{\"ok\":true,\"id\":%u,\"name\":", info.id);
+	json_str(stdout, info.name);
+	printf(",\"tag\":\"%s\",\"type\":%u,\"offloadIfindex\":%u,\"offloadNetnsIno\":%llu}\n", tag, info.type,
+	       info.ifindex, (unsigned long long)info.netns_ino);
 	return 0;
 }
 
@@ -1081,6 +1151,7 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "attach")) return cmd_attach(&a);
 	if (!strcmp(c, "detach")) return cmd_detach(&a);
 	if (!strcmp(c, "query")) return cmd_query(&a);
+	if (!strcmp(c, "prog-info")) return cmd_prog_info(&a);
 	if (!strcmp(c, "devmap-set")) return cmd_devmap_set(&a);
 	if (!strcmp(c, "sample")) return cmd_sample(&a);
 	if (!strcmp(c, "inspect")) return cmd_inspect(&a);

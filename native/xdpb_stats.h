@@ -12,8 +12,10 @@ struct xdpb_action_stats {
 	__u64 bytes;
 };
 
-/* Work the DUT program does on each frame before returning its action,
- * chosen before load through the `xdpb_work` const volatile knob. */
+/* Work the DUT program does on each frame before returning its action. Each
+ * level is compiled into its own program (native/bench.bpf.c: xdp_drop,
+ * xdp_drop__read_data, ...), never a load-time knob: a knob is global data,
+ * which an offloaded program cannot reference. */
 enum xdpb_work {
 	XDPB_WORK_NO_TOUCH = 0,  /* never reads the frame */
 	XDPB_WORK_READ_DATA = 1, /* reads the Ethernet header */

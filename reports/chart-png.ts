@@ -45,7 +45,13 @@ const FLAG_SHORT: Readonly<Record<CaseFlag, string>> = {
 /** What sits in one (group, mode) slot of the chart. */
 export type ChartSlot =
   | { kind: 'ok'; medianMpps: number; lowMpps: number; highMpps: number; flags: CaseFlag[] }
-  | { kind: 'skipped' | 'failed' | 'not run' };
+  /** No bar: 'attached' is an offload on a device without a datapath (netdevsim), never a figure. */
+  | { kind: 'skipped' | 'failed' | 'attached' | 'not run' };
+
+/** Text of an empty slot: "offload: skipped", "offload: attached, no pps". */
+export function emptySlotText(mode: XdpMode, kind: Exclude<ChartSlot['kind'], 'ok'>): string {
+  return `${mode}: ${kind === 'attached' ? 'attached, no pps' : kind}`;
+}
 
 export interface PpsChartModel {
   title: string;
@@ -282,7 +288,7 @@ function slotAnnotationsPlugin(model: PpsChartModel): Plugin<'bar'> {
             ctx.textBaseline = 'middle';
             ctx.fillStyle = MUTED_COLOUR;
             ctx.font = `${barW >= 16 ? 12 : 9}px sans-serif`;
-            ctx.fillText(`${mode}: ${slot.kind}`, 0, 0, h - 10);
+            ctx.fillText(emptySlotText(mode, slot.kind), 0, 0, h - 10);
             ctx.restore();
           }
         });

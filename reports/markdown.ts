@@ -1,6 +1,7 @@
 /* The Markdown report of one run. */
 
 import type {
+  AttachedCase,
   CaseResult,
   FailedCase,
   OkCase,
@@ -19,7 +20,7 @@ import {
   formatSeconds,
   formatStatsLine,
 } from './format.ts';
-import { buildSummaryTable, caseLabel } from './summary-table.ts';
+import { attachedLabel, buildSummaryTable, caseLabel } from './summary-table.ts';
 import { environmentFields, parameterFields } from './run-info.ts';
 import type { SummaryTable } from './summary-table.ts';
 
@@ -114,7 +115,20 @@ function renderCase(c: CaseResult, label: string): string[] {
     case 'failed':
       out.push(...renderFailedCase(c));
       break;
+    case 'attached':
+      out.push(...renderAttachedCase(c));
+      break;
   }
+  return out;
+}
+
+function renderAttachedCase(c: AttachedCase): string[] {
+  const out = [
+    `- ${escapeInline(attachedLabel(c))}: ${escapeInline(c.reason)}`,
+    `- Device: ${escapeInline(c.device)} (${escapeInline(c.driver)}), program id ${c.progId}, tag \`${c.progTag}\``,
+  ];
+  for (const n of c.notes) out.push(`- Note: ${escapeInline(n)}`);
+  out.push('');
   return out;
 }
 

@@ -5,6 +5,7 @@
  */
 
 import type {
+  AttachedCase,
   CaseFlag,
   CaseResult,
   RunParameters,
@@ -139,7 +140,14 @@ export function flagsOrReason(c: CaseResult): string {
     }
     case 'failed':
       return `failed (${oneLine(c.stage)}): ${oneLine(c.reason)}`;
+    case 'attached':
+      return `${attachedLabel(c)}: prog id ${c.progId}, tag ${c.progTag}`;
   }
+}
+
+/** "attached (netdevsim, no datapath)": offloaded and attached on a device that runs no packets; no figure. */
+export function attachedLabel(c: AttachedCase): string {
+  return `attached (${c.driver}, no datapath)`;
 }
 
 export function caseLabel(c: CaseResult, withSize = false): string {
@@ -164,7 +172,7 @@ export function buildSummaryTable(results: RunResults): SummaryTable {
       genTxPpsMedian: ok ? ok.stats.genTxPps.median : null,
       lostBeforeXdpPpsMedian: ok ? ok.stats.lostBeforeXdpPps.median : null,
       flags: ok ? sortFlags(ok.flags) : [],
-      notes: ok ? [...ok.notes] : [],
+      notes: ok ? [...ok.notes] : c.state === 'attached' ? [...c.notes] : [],
       reason: c.state === 'ok' ? null : c.reason,
       cells: {
         scenario: c.scenario,

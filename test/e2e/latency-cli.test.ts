@@ -44,3 +44,10 @@ test.serial('bench run drop-all --prog-run: ns per packet, no topology', async (
   t.regex(String(r.stdout), /Program cost \(BPF_PROG_TEST_RUN, no NIC\)/);
   t.true(existsSync(path.join(out, 'chart-prog-run.png')));
 });
+
+test.serial('bench run --prog-run --work swap-macs: the swap-macs variants (xdp_tx has none: it always swaps)', async (t) => {
+  const out = outDir('prog-run-work');
+  const r = await bench(['run', 'drop-all', 'tx-reflect', '--prog-run', '--work', 'swap-macs', '--out', out]);
+  t.is(r.exitCode, 0, String(r.stderr));
+  t.deepEqual(readResults(out).progRun!.map((p) => [p.program, p.summary.action]), [['xdp_drop__swap_macs', 'drop'], ['xdp_tx', 'tx']]);
+});

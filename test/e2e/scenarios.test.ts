@@ -1,5 +1,8 @@
 /* Every built-in scenario takes its action, and the proof counters behind the DUT agree. */
 import test from 'ava';
+import { rmSync } from 'node:fs';
+import { loadObject } from '../../drivers/xdpb-helper.ts';
+import { BENCH_OBJECT, BPFFS_ROOT } from '../../harness/paths.ts';
 import { bench, leftoversOf, outDir, QUICK, readResults } from './helpers.ts';
 import type { OkCase } from '../../harness/result-schema.ts';
 
@@ -35,6 +38,29 @@ test.serial('trafgen: measured, or failed with trafgen\'s own message (never a l
       t.is(c.state, 'failed');
       t.regex((c as { reason: string }).reason, /trafgen/);
     }
+  }
+  t.deepEqual(await leftoversOf(results.runId), []);
+});
+
+test.serial('--work picks the program variant: pass-all --work parse-ip attaches xdp_pass__parse_ip (its kernel tag), and frames still pass', async (t) => {
+  // The tags of the variants, from a plain load of the object (the tag hashes the instructions: each variant has its own).
+  const pins = `${BPFFS_ROOT}/xdpb-worktest-${process.pid}`;
+  let tags: Record<string, string>;
+  try {
+    tags = Object.fromEntries((await loadObject(BENCH_OBJECT, pins)).programs.map((p) => [p.name, p.tag]));
+  } finally {
+    rmSync(pins, { recursive: true, force: true });
+  }
+  t.not(tags['xdp_pass__parse_ip'], tags['xdp_pass'], 'the variants differ');
+  const out = outDir('work-parse-ip');
+  const r = await bench(['run', 'pass-all', '--modes', 'native,generic', '--work', 'parse-ip', ...QUICK, '--out', out]);
+  t.is(r.exitCode, 0, String(r.stderr));
+  const results = readResults(out);
+  t.is(results.parameters.work, 'parse-ip');
+  for (const c of results.cases) {
+    t.is(c.state, 'ok', `${c.mode}: ${'reason' in c ? c.reason : ''}`);
+    t.is(c.progTag, tags['xdp_pass__parse_ip'], `${c.mode}: the parse-ip variant is attached`);
+    t.false((c as OkCase).flags.includes('unexpected-action'), (c as OkCase).notes.join('; '));
   }
   t.deepEqual(await leftoversOf(results.runId), []);
 });

@@ -17,7 +17,7 @@ import {
 import { REPO_ROOT } from '../../harness/paths.ts';
 import { EXIT } from '../../harness/errors.ts';
 import { SCHEMA_VERSION, type RunResults } from '../../harness/result-schema.ts';
-import { makeResults } from '../reports/fixture.ts';
+import { makeAttachedResults, makeResults } from '../reports/fixture.ts';
 
 type SchemaNode = { $ref?: string; properties?: Record<string, SchemaNode>; required?: string[]; enum?: unknown[]; type?: unknown };
 const schema = JSON.parse(readFileSync(RESULTS_SCHEMA_FILE, 'utf8')) as { definitions: Record<string, SchemaNode> };
@@ -134,6 +134,20 @@ test('good results validate: the report fixture, a skipped and a failed case, a 
   r.cases.push({ scenario: 'pass-all', mode: 'native', pktSizeBytes: 64, generator: 'live', state: 'failed', stage: 'attach', reason: 'busy' });
   t.notThrows(() => assertValidResults(r));
   t.is(checkResults(asDoc(r), 'x').migratedFrom, null);
+});
+
+test('an attached case (offload on netdevsim) validates; without its prog tag, or with a malformed one, it does not', (t) => {
+  const r = makeAttachedResults();
+  t.notThrows(() => assertValidResults(r));
+  const noTag = asDoc(r) as { cases: Record<string, unknown>[] };
+  delete noTag.cases[2]!['progTag'];
+  t.throws(() => checkResults(noTag as Record<string, unknown>, 'x'), { message: /progTag/ });
+  const badTag = asDoc(r) as { cases: Record<string, unknown>[] };
+  badTag.cases[2]!['progTag'] = 'not-hex';
+  t.throws(() => checkResults(badTag as Record<string, unknown>, 'x'));
+  const withRate = asDoc(r) as { cases: Record<string, unknown>[] };
+  withRate.cases[2]!['stats'] = {};
+  t.throws(() => checkResults(withRate as Record<string, unknown>, 'x'), { message: /stats/ });
 });
 
 test('a missing property, a wrong type, an unknown property and a bad enum are each named', (t) => {

@@ -7,9 +7,10 @@ import {
   MODE_COLOURS,
   buildPpsChartConfig,
   buildPpsChartModel,
+  emptySlotText,
   renderPpsChartPng,
 } from '../../reports/chart-png.ts';
-import { makeAllSkippedResults, makeResults } from './fixture.ts';
+import { makeAllSkippedResults, makeAttachedResults, makeResults } from './fixture.ts';
 
 const ARTIFACT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-artifacts', 'report-chart.png');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -124,4 +125,12 @@ test('PNG: default size and repeated renders reuse the renderer', async (t) => {
   t.deepEqual(ihdrSize(a), { width: 1000, height: 560 });
   t.true(a.equals(b), 'rendering is deterministic');
   await t.throwsAsync(renderPpsChartPng(makeResults(), { widthPx: 0 }), { instanceOf: RangeError });
+});
+
+test('model: an offload attached on netdevsim is an empty labelled slot ("attached, no pps"), never a bar', (t) => {
+  const model = buildPpsChartModel(makeAttachedResults());
+  t.is(model.slots[2]![0]!.kind, 'attached');
+  t.is(buildPpsChartConfig(model).data.datasets[2]!.data[0], null);
+  t.is(emptySlotText('offload', 'attached'), 'offload: attached, no pps');
+  t.is(emptySlotText('offload', 'skipped'), 'offload: skipped');
 });

@@ -180,3 +180,15 @@ test('JSON rendering is the model', (t) => {
   t.deepEqual(json.rows.map((r) => r.key), c.rows.map((r) => r.key));
   t.deepEqual(json.rows[0]!.cells[0]!.side, c.rows[0]!.cells[0]!.side);
 });
+
+test('an offload attached on netdevsim (no datapath) is never compared, never a zero', (t) => {
+  const c = buildComparison([run('base', { offload: 'attached' }), run('new', { offload: 'attached' }, 1)], { metrics: ['xdpPps'], alpha: 0.05, thresholds: [parseThreshold('xdp-drop/offload/xdpPps<-5%')] });
+  const row = c.rows.find((r) => r.mode === 'offload' && r.metric === 'xdpPps')!;
+  t.is(row.baseline.state, 'attached');
+  const cell = row.cells[0]!;
+  t.is(cell.change, 'not-comparable');
+  t.is(cell.deltaPps, null);
+  t.regex(cell.why!, /^baseline attached: netdevsim, no datapath/);
+  t.is(c.thresholds[0]!.outcome, 'not-comparable');
+  t.is(c.verdict, 'not-comparable');
+});

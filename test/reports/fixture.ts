@@ -1,6 +1,7 @@
 /* A realistic RunResults for report tests: veth, xdp-drop, native ok, generic flagged, offload skipped. */
 
 import type {
+  AttachedCase,
   CaseFlag,
   OkCase,
   RunResults,
@@ -166,6 +167,30 @@ export function makeResults(): RunResults {
     calibration: [{ pktSizeBytes: 64, generator: 'trafgen', offeredPps: 8_000_000, durationMs: 1000 }],
     cases: [structuredClone(nativeCase), structuredClone(genericCase), structuredClone(offloadCase)],
   };
+}
+
+export const NATIVE_TAG = '02d8081970209794';
+
+/** Offload on netdevsim (--topology vm): offloaded and attached, no datapath, no figure. */
+export const attachedOffloadCase: AttachedCase = {
+  scenario: 'xdp-drop',
+  mode: 'offload',
+  pktSizeBytes: 64,
+  generator: 'trafgen',
+  state: 'attached',
+  device: 'eth0',
+  driver: 'netdevsim',
+  progId: 68,
+  progTag: NATIVE_TAG,
+  reason: 'netdevsim verifies and offloads the program but has no datapath: no packets, no pps',
+  notes: ["maps capped at 2 entries for the device (netdevsim's NSIM_BPF_MAX_KEYS); the program's instructions are those of the object file"],
+};
+
+/** The fixture run with offload attached on netdevsim instead of skipped, and the native case's program tag. */
+export function makeAttachedResults(): RunResults {
+  const r = makeResults();
+  r.cases = r.cases.map((c) => (c.mode === 'offload' ? structuredClone(attachedOffloadCase) : c.mode === 'native' ? { ...c, progId: 5, progTag: NATIVE_TAG } : c));
+  return r;
 }
 
 /** Same run with every case skipped: a chart with no bars. */

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { chartFigure, escapeHtml, latencyChartSpec, ppsBySizeChartSpec, renderRunHtml, trialTimeSeriesSpec } from '../../reports/html.ts';
+import { chartFigure, escapeHtml, latencyChartSpec, ppsBarChartSpec, ppsBySizeChartSpec, renderRunHtml, trialTimeSeriesSpec } from '../../reports/html.ts';
 import type { LatencyRecord, OkCase, RunResults } from '../../harness/result-schema.ts';
-import { OFFLOAD_KERNEL_MESSAGE, OFFLOAD_REASON, makeResults } from './fixture.ts';
+import { OFFLOAD_KERNEL_MESSAGE, OFFLOAD_REASON, makeAttachedResults, makeResults } from './fixture.ts';
 
 /** The SVG documents embedded as data: URIs, decoded. */
 function embeddedSvgs(html: string): string[] {
@@ -130,4 +130,12 @@ test('text is escaped everywhere, including inside the charts', (t) => {
   t.true(html.includes('&lt;b&gt;&amp;&quot;x'));
   t.true(embeddedSvgs(html)[0]!.includes('&lt;b&gt;&amp;&quot;x'));
   t.regex(chartFigure('<svg width="10" height="20"></svg>', 'a"b'), /alt="a&quot;b" width="10" height="20"/);
+});
+
+test('run report: an attached offload is a greyed row with its reason, prog id and tag, and an empty chart slot', (t) => {
+  const html = renderRunHtml(makeAttachedResults());
+  t.regex(html, /<tr class="attached"><td>xdp-drop<\/td><td>offload<\/td>/);
+  t.regex(html, /attached \(netdevsim, no datapath\): netdevsim verifies and offloads the program but has no datapath: no packets, no pps; prog id 68, tag 02d8081970209794/);
+  const offload = ppsBarChartSpec(makeAttachedResults()).series.find((x) => x.name === 'offload')!;
+  t.deepEqual(offload.slots, [{ missing: 'offload: attached, no pps' }]);
 });

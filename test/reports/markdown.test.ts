@@ -1,6 +1,6 @@
 import test from 'ava';
 import { renderMarkdown } from '../../reports/markdown.ts';
-import { OFFLOAD_KERNEL_MESSAGE, OFFLOAD_REASON, makeResults } from './fixture.ts';
+import { OFFLOAD_KERNEL_MESSAGE, OFFLOAD_REASON, makeAttachedResults, makeResults } from './fixture.ts';
 
 test('contains run identity, environment and parameters', (t) => {
   const md = renderMarkdown(makeResults(), {});
@@ -81,4 +81,14 @@ test('unfinished run is called out', (t) => {
   const md = renderMarkdown(r, {});
   t.true(md.includes('not finished'));
   t.regex(md, /Warning:.*interrupted/);
+});
+
+test('attached case: the no-datapath reason, device, prog id and tag, notes; no rates', (t) => {
+  const md = renderMarkdown(makeAttachedResults());
+  const section = md.slice(md.indexOf('### xdp-drop/offload: attached'));
+  t.true(section.length > 0 && md.includes('### xdp-drop/offload: attached'));
+  t.regex(section, /- attached \(netdevsim, no datapath\): netdevsim verifies and offloads the program but has no datapath/);
+  t.regex(section, /Device: eth0 \(netdevsim\), program id 68, tag `02d8081970209794`/);
+  t.regex(section, /Note: maps capped at 2 entries/);
+  t.notRegex(section, /XDP program: /);
 });

@@ -1,8 +1,8 @@
 /* Constructed runs for compare/history/merged-report tests: the report fixture with chosen per-trial XDP rates. */
 import type { CaseResult, OkCase, RunResults, XdpMode } from '../../harness/result-schema.ts';
-import { makeResults, statsOf } from './fixture.ts';
+import { attachedOffloadCase, makeResults, statsOf } from './fixture.ts';
 
-export type CaseSpec = number[] | { state: 'skipped' | 'failed'; reason: string } | 'absent';
+export type CaseSpec = number[] | { state: 'skipped' | 'failed'; reason: string } | 'attached' | 'absent';
 
 export interface RunSpec {
   runId: string;
@@ -26,6 +26,7 @@ export function makeRun(spec: RunSpec): RunResults {
     const s = spec.cases[c.mode];
     if (s === undefined) return [c];
     if (s === 'absent') return [];
+    if (s === 'attached') return [{ ...structuredClone(attachedOffloadCase), scenario: c.scenario, mode: c.mode, pktSizeBytes: c.pktSizeBytes, generator: c.generator }];
     if (!Array.isArray(s)) {
       const base = { scenario: c.scenario, mode: c.mode, pktSizeBytes: c.pktSizeBytes, generator: c.generator };
       return [s.state === 'skipped' ? { ...base, state: 'skipped', reason: s.reason } : { ...base, state: 'failed', reason: s.reason, stage: 'trial 1' }];

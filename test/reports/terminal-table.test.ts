@@ -1,6 +1,6 @@
 import test from 'ava';
 import { renderTerminalTable } from '../../reports/terminal-table.ts';
-import { OFFLOAD_REASON, makeResults } from './fixture.ts';
+import { OFFLOAD_REASON, makeAttachedResults, makeResults } from './fixture.ts';
 
 const GENERATOR_BOUND =
   'DUT processed about all that was offered: the figure is a lower bound, not capacity';
@@ -59,4 +59,13 @@ test('failed cases show stage and reason; incomplete runs say so', (t) => {
   const out = renderTerminalTable(r);
   t.true(out.includes('failed (attach): Device or resource busy'));
   t.true(out.includes('interrupted'));
+});
+
+test('offload attached on netdevsim: "attached (netdevsim, no datapath)" with prog id and tag, no rate, the map cap as a note', (t) => {
+  const out = renderTerminalTable(makeAttachedResults());
+  const offloadLine = out.split('\n').find((l) => l.includes(' offload '))!;
+  t.regex(offloadLine, /attached \(netdevsim, no datapath\): prog id 68, tag 02d8081970209794$/);
+  t.false(/\d+(\.\d+)? [kM]?pps/.test(offloadLine), 'an attached case has no rate');
+  t.false(offloadLine.includes('skipped'));
+  t.regex(out, /xdp-drop\/offload: maps capped at 2 entries for the device/);
 });

@@ -6,10 +6,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../harness/paths.ts';
-import type { OkCase, RunResults, SkippedCase } from '../../harness/result-schema.ts';
+import type { AttachedCase, OkCase, RunResults } from '../../harness/result-schema.ts';
 import { vmImage } from './helpers.ts';
 
-test.serial('bench run drop-all --topology vm --generator pktgen: native and generic on virtio-net driven by real pktgen, emulated, offload refused with the reason', async (t) => {
+test.serial('bench run drop-all --topology vm --generator pktgen: native and generic on virtio-net driven by real pktgen, emulated; offload attached on netdevsim with the native program\'s tag, no pps', async (t) => {
   t.timeout(300_000);
   await vmImage(); // prepared once (cached) by the VM helpers
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-vm-run-'));
@@ -30,9 +30,18 @@ test.serial('bench run drop-all --topology vm --generator pktgen: native and gen
       // virtio-net's own XDP counters (ethtool -S) exist only for native mode.
       if (mode === 'native') for (const trial of c.trials) t.true((trial.driverXdpPps ?? 0) > 0);
     }
-    const offload = results.cases.find((c) => c.mode === 'offload') as SkippedCase;
-    t.is(offload.state, 'skipped');
-    t.regex(offload.reason, /refused offload XDP on \S+ \(virtio_net\)/);
+    // Offload: the same program of the same object, bound to a netdevsim port: attached and verified, never a pps.
+    const offload = results.cases.find((c) => c.mode === 'offload') as AttachedCase;
+    t.is(offload.state, 'attached', JSON.stringify(offload));
+    t.is(offload.driver, 'netdevsim');
+    t.true(Number.isInteger(offload.progId) && offload.progId > 0);
+    t.false('stats' in offload || 'trials' in offload, 'an attached case has no figure');
+    const native = results.cases.find((c) => c.mode === 'native') as OkCase;
+    t.regex(native.progTag ?? '', /^[0-9a-f]{16}$/, 'the native case records its program tag');
+    t.not(offload.progId, native.progId, 'offload is its own, device-bound load');
+    t.is(offload.progTag, native.progTag ?? '', 'the kernel\'s tag: the same instructions as the native program');
+    t.true(offload.notes.some((n) => /capped at 2 entries/.test(n)));
+    t.regex(r.stdout, /drop-all\s+offload\s.*attached \(netdevsim, no datapath\): prog id \d+, tag [0-9a-f]{16}/);
     t.regex(r.stdout, /EMULATED: measured in a qemu guest/);
     t.regex(r.stderr, /\[vm\] .*drop-all\/native\/64B: trial 1\/2/);
   } finally {

@@ -5,14 +5,18 @@
  *   node --import tsx test/vm/guest/offload-netdevsim.ts --obj OFFLOADABLE.o
  *
  * 1. netdevsim device 1 (one port), moved into a netns as the harness's DUT would be;
- * 2. bench.bpf.o's xdp_drop in offload mode: what the kernel says (its maps cannot be offloaded);
- * 3. OFFLOADABLE.o's xdp_drop in offload mode: attached, `xdpb query` shows an offload id,
+ * 2. bench.bpf.o's xdp_drop in offload mode as the file is: what the kernel says (netdevsim
+ *    allocates at most 2 entries per map; xdpb_stats has 5);
+ * 3. every program of bench.bpf.o in offload mode with the maps capped at 2 (--offload-max-entries):
+ *    attached or refused, with its tag, and the tag of the same program loaded for native;
+ * 4. OFFLOADABLE.o's xdp_drop in offload mode: attached, `xdpb query` shows an offload id,
  *    bpftool shows it offloaded_to the device; then detached, and the id is 0 again. */
+import { readdirSync, rmSync } from 'node:fs';
 import { run } from '../../../harness/exec.ts';
 import { BENCH_OBJECT } from '../../../harness/paths.ts';
 import { createNetdevsim, removeNetdevsim } from '../../../drivers/netdevsim.ts';
 import { deleteNetns } from '../../../drivers/veth-topology.ts';
-import { attachProgram, detachProgram, queryAttached } from '../../../drivers/xdpb-helper.ts';
+import { attachProgram, detachProgram, loadObject, queryAttached } from '../../../drivers/xdpb-helper.ts';
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--obj');
@@ -33,6 +37,19 @@ async function main(): Promise<void> {
     } catch (err) {
       benchObject = { ok: false, error: (err as Error).message, errno: (err as { errno?: number }).errno };
     }
+    // 3: each program, maps capped; tags against a plain (native-style) load of the same file.
+    const plain = await loadObject(BENCH_OBJECT, '/sys/fs/bpf/xdpb-5e5e00aa-plain');
+    const capped: { name: string; ok: boolean; progTag?: string; plainTag: string; offloadId?: number; error?: string }[] = [];
+    for (const p of plain.programs) {
+      try {
+        const a = await attachProgram(target, { objectPath: BENCH_OBJECT, programName: p.name, pinDir: `/sys/fs/bpf/xdpb-5e5e00aa-cap-${p.name}`, offloadMaxEntries: 2 });
+        const q = await queryAttached(netns, d.dev);
+        await detachProgram(target);
+        capped.push({ name: p.name, ok: true, progTag: a.progTag, plainTag: p.tag, offloadId: q.offload });
+      } catch (err) {
+        capped.push({ name: p.name, ok: false, plainTag: p.tag, error: (err as Error).message });
+      }
+    }
     const before = await queryAttached(netns, d.dev);
     await attachProgram(target, { objectPath: obj, programName: 'xdp_drop', pinDir: '/sys/fs/bpf/xdpb-5e5e00aa-off' });
     const attached = await queryAttached(netns, d.dev);
@@ -40,10 +57,11 @@ async function main(): Promise<void> {
     const link = (await run(['ip', '-n', netns, '-d', 'link', 'show', 'dev', d.dev])).stdout;
     await detachProgram(target);
     const after = await queryAttached(netns, d.dev);
-    process.stdout.write(`${JSON.stringify({ ok: true, dev: d.dev, benchObject, before, attached, prog, xdpoffloadInLink: /\bxdpoffload\b/.test(link), after })}\n`);
+    process.stdout.write(`${JSON.stringify({ ok: true, dev: d.dev, benchObject, capped, before, attached, prog, xdpoffloadInLink: /\bxdpoffload\b/.test(link), after })}\n`);
   } finally {
     await deleteNetns(netns);
     if (device) await removeNetdevsim(device);
+    for (const pin of readdirSync('/sys/fs/bpf').filter((n) => n.startsWith('xdpb-5e5e00aa-'))) rmSync(`/sys/fs/bpf/${pin}`, { recursive: true, force: true });
   }
 }
 
