@@ -116,7 +116,7 @@ export async function setUpLabRig(runId: string, pinRoot: string, o: LabRunOptio
   for (const h of distinct) await checkLabFiles(h, plan.configFile);
   log.info(`lab: helper and objects on ${distinct.map((h) => h.name).join(', ')} match this build`);
 
-  // Read-only checks first: probes, then safety. Every problem at once.
+  // Read-only checks first: probes (every problem at once), then safety (the first protected interface refuses).
   const probes = new Map<string, PhysicalInterface>();
   const problems: string[] = [];
   const clearances: (AttachClearance & { role: RoleName; host: string })[] = [];
@@ -132,8 +132,8 @@ export async function setUpLabRig(runId: string, pinRoot: string, o: LabRunOptio
       clearances.push({ ...assertSafeToAttach(i.name, protectedList, [...planned.forceInterfaces, ...o.forceInterfaces], host.name), role, host: host.name });
     }
   }
-  log.info(`lab: probed ${clearances.map((c) => `${c.ifname} on ${c.host}`).join(', ')}; safety check passed`);
   if (problems.length) throw new BenchError(`the lab is not ready:\n${problems.map((p) => `  ${p}`).join('\n')}`, EXIT.missingCapability);
+  log.info(`lab: probed ${clearances.map((c) => `${c.ifname} on ${c.host}`).join(', ')}; safety check passed`);
   for (const c of clearances.filter((c) => c.forced)) log.info(`safety: ${c.ifname} on ${c.host} ${c.reasons.join('; ')}: attaching anyway, forced by name`);
 
   const dutPort0 = plan.roles.dut.interfaces[0]!;
@@ -149,7 +149,11 @@ export async function setUpLabRig(runId: string, pinRoot: string, o: LabRunOptio
   for (const h of distinct) {
     const ifnames = (['generator', 'dut'] as const).filter((r) => hosts[r] === h).flatMap((r) => plan.roles[r].interfaces.map((i) => i.name));
     const proc = h.spawn(guardArgv(h, pinRoot, runId, ifnames), { stdinIsInput: true });
-    const heartbeat = setInterval(() => proc.child.stdin?.write('.'), HEARTBEAT_MS);
+    // A lost connection closes the pipe: the write then fails quietly, and the guard's idle timeout takes over.
+    proc.child.stdin?.on('error', () => undefined);
+    const heartbeat = setInterval(() => {
+      if (proc.child.stdin && !proc.child.stdin.destroyed) proc.child.stdin.write('.');
+    }, HEARTBEAT_MS);
     heartbeat.unref();
     stack.push(`cleanup guard on ${h.name}`, async () => {
       clearInterval(heartbeat);
