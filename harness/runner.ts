@@ -31,7 +31,6 @@ import { runProgRunPhase } from './prog-run-phase.ts';
 import { setUpLabRig, type LabRunOptions } from './lab-rig.ts';
 import type { Rig } from './rig.ts';
 import { checkOffloadAttach, type OffloadCheckDevice } from './offload-attach-check.ts';
-
 import { workVariant, type Work } from './work-variants.ts';
 export type { Work } from './work-variants.ts';
 
@@ -170,7 +169,7 @@ async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number, 
   if (!scenario.object) {
     const name = workVariant(scenario.program, work);
     return {
-      programPin: pinOf(rig.dut, 'prog', name), objectPath: BENCH_OBJECT, programName: name,
+      programPin: pinOf(rig.dut, 'prog', name), objectPath: rig.dutHost.benchObject, programName: name,
       statsPin: pinOf(rig.dut, 'map', 'xdpb_stats'), redirectMapPin: pinOf(rig.dut, 'map', 'xdpb_redirect_port'), info: undefined,
     };
   }
