@@ -176,26 +176,21 @@ export class MultiHostSampler implements Sampler {
   static async start(reference: { name: string; sampler: CounterSampler }, others: { name: string; sampler: CounterSampler }[]): Promise<MultiHostSampler> {
     const alignment: ClockAlignment[] = [{ host: reference.name, offsetMs: 0, uncertaintyMs: 0 }];
     const aligned: { name: string; sampler: CounterSampler; offsetNs: number }[] = [];
-    const probe = async (s: CounterSampler) => {
-      const t0 = performance.now();
-      const sample = await s.sampleNow();
-      const t1 = performance.now();
-      return { midMs: (t0 + t1) / 2, rttMs: t1 - t0, tMs: sample.tNs / 1e6 };
-    };
-    let best: { rttMs: number; refMinusCtl: number }[] = [];
-    for (let i = 0; i < ALIGN_PROBES; i++) {
-      const r = await probe(reference.sampler);
-      best.push({ rttMs: r.rttMs, refMinusCtl: r.tMs - r.midMs });
-    }
-    const ref = best.sort((a, b) => a.rttMs - b.rttMs)[0]!;
-    for (const o of others) {
-      best = [];
+    /** The host clock minus the controller's at the probe with the shortest round trip. */
+    const bestProbe = async (s: CounterSampler) => {
+      let best = { rttMs: Infinity, hostMinusCtlMs: 0 };
       for (let i = 0; i < ALIGN_PROBES; i++) {
-        const r = await probe(o.sampler);
-        best.push({ rttMs: r.rttMs, refMinusCtl: r.tMs - r.midMs });
+        const t0 = performance.now();
+        const sample = await s.sampleNow();
+        const t1 = performance.now();
+        if (t1 - t0 < best.rttMs) best = { rttMs: t1 - t0, hostMinusCtlMs: sample.tNs / 1e6 - (t0 + t1) / 2 };
       }
-      const b = best.sort((x, y) => x.rttMs - y.rttMs)[0]!;
-      const offsetMs = ref.refMinusCtl - b.refMinusCtl;
+      return best;
+    };
+    const ref = await bestProbe(reference.sampler);
+    for (const o of others) {
+      const b = await bestProbe(o.sampler);
+      const offsetMs = ref.hostMinusCtlMs - b.hostMinusCtlMs;
       alignment.push({ host: o.name, offsetMs, uncertaintyMs: (b.rttMs + ref.rttMs) / 2 });
       aligned.push({ ...o, offsetNs: offsetMs * 1e6 });
     }

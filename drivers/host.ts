@@ -35,6 +35,12 @@ export interface Host {
 /** Files `bench lab prepare` puts into a lab host's benchDir (names as in native/build). */
 export const LAB_FILES = [XDPB_HELPER, BENCH_OBJECT, GEN_OBJECT] as const;
 
+/** Each of LAB_FILES here, with where it is on `host`. */
+export function labFilesOn(host: Host): { local: string; onHost: string }[] {
+  const onHost = [host.helperPath, host.benchObject, host.genObject];
+  return LAB_FILES.map((local, k) => ({ local, onHost: onHost[k]! }));
+}
+
 async function settle(child: ResultPromise, graceMs: number, end: () => void) {
   const settled = child.then((r) => r, (e) => e as Awaited<ResultPromise>);
   end();

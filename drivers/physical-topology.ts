@@ -38,28 +38,12 @@ export interface Reading<T> {
   note: string | null;
 }
 
-export interface PhysicalInterface {
-  ifname: string;
-  ifindex: number;
-  macAddress: string | null;
-  mtuBytes: number;
-  /** Kernel operstate: UP, DOWN, LOWERLAYERDOWN, UNKNOWN, ... */
-  operState: string;
-  adminUp: boolean;
-  /** Carrier (LOWER_UP). */
-  carrier: boolean;
-  /** linkinfo.info_kind: veth, bridge, ...; null for a plain NIC driver. */
-  linkKind: string | null;
-  parentBus: string | null;
-  parentDev: string | null;
-  numTxQueues: number | null;
-  numRxQueues: number | null;
+/** The link's facts plus what ethtool reports; a reading ethtool could not give says why. */
+export interface PhysicalInterface extends Omit<LinkFacts, 'xdpFeatures'> {
   driver: Reading<DriverInfo>;
   channels: Reading<Channels>;
   linkSpeedMbps: Reading<number>;
   xdpFeatures: Reading<string[]>;
-  /** Programs already attached (someone else's, or a leftover): a run refuses to start over them. */
-  attachedXdp: AttachedXdp[];
 }
 
 /** The read-only commands of a probe, in order (pure: for tests, --dry-run and the fixture capture). */
@@ -87,14 +71,18 @@ export interface LinkFacts {
   ifname: string;
   macAddress: string | null;
   mtuBytes: number;
+  /** Kernel operstate: UP, DOWN, LOWERLAYERDOWN, UNKNOWN, ... */
   operState: string;
   adminUp: boolean;
+  /** Carrier (LOWER_UP). */
   carrier: boolean;
+  /** linkinfo.info_kind: veth, bridge, ...; null for a plain NIC driver. */
   linkKind: string | null;
   parentBus: string | null;
   parentDev: string | null;
   numTxQueues: number | null;
   numRxQueues: number | null;
+  /** Programs already attached (someone else's, or a leftover): a run refuses to start over them. */
   attachedXdp: AttachedXdp[];
   xdpFeatures: string[] | null;
 }

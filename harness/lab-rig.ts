@@ -18,7 +18,7 @@
  * guard then finds nothing left. */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { localHost, sshHost, LAB_FILES, type Host } from '../drivers/host.ts';
+import { labFilesOn, localHost, sshHost, type Host } from '../drivers/host.ts';
 import { physicalProblems, probePhysicalInterface, type PhysicalInterface } from '../drivers/physical-topology.ts';
 import type { Endpoint } from '../drivers/veth-topology.ts';
 import { attachProgram, detachProgram, loadObject, type LoadedObject } from '../drivers/xdpb-helper.ts';
@@ -73,11 +73,10 @@ function sha256(file: string): string {
 /** The lab host runs exactly this build: the same helper and the same compiled objects. */
 async function checkLabFiles(host: Host, configFile: string): Promise<void> {
   if (host.kind === 'local') return;
-  const onHost = [host.helperPath, host.benchObject, host.genObject];
-  const remote = LAB_FILES.map((f, k) => ({ local: f, remote: onHost[k]! }));
-  const out = await host.exec(['sha256sum', '--', ...remote.map((r) => r.remote)], { okExitCodes: [0, 1], timeoutMs: 30_000 });
+  const files = labFilesOn(host);
+  const out = await host.exec(['sha256sum', '--', ...files.map((f) => f.onHost)], { okExitCodes: [0, 1], timeoutMs: 30_000 });
   const sums = new Map(out.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2).map(([sum, file]) => [file!, sum!]));
-  const stale = remote.filter((r) => sums.get(r.remote) !== sha256(r.local)).map((r) => r.remote);
+  const stale = files.filter((f) => sums.get(f.onHost) !== sha256(f.local)).map((f) => f.onHost);
   if (stale.length) {
     throw new MissingCapabilityError(`${host.name}: ${stale.join(', ')} ${sums.size ? 'differ from this build or are missing' : 'are missing'}; run: bench lab prepare --config ${configFile}`);
   }
@@ -120,10 +119,12 @@ export async function setUpLabRig(runId: string, pinRoot: string, o: LabRunOptio
   const probes = new Map<string, PhysicalInterface>();
   const problems: string[] = [];
   const clearances: (AttachClearance & { role: RoleName; host: string })[] = [];
+  const protectedOn = new Map<Host, Awaited<ReturnType<typeof findProtectedInterfaces>>>();
+  for (const h of distinct) protectedOn.set(h, await findProtectedInterfaces(h.exec));
   for (const role of ['generator', 'dut'] as const) {
     const host = hosts[role];
     const planned = plan.roles[role];
-    const protectedList = await findProtectedInterfaces(host.exec);
+    const protectedList = protectedOn.get(host)!;
     for (const i of planned.interfaces) {
       const p = await probePhysicalInterface(host.exec, i.name);
       probes.set(`${role}/${i.port}`, p);

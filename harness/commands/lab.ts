@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chooseGenerator } from '../../drivers/generators.ts';
-import { LAB_FILES, sshHost, type Host } from '../../drivers/host.ts';
+import { LAB_FILES, labFilesOn, sshHost, type Host } from '../../drivers/host.ts';
 import { closeMaster } from '../../drivers/ssh.ts';
 import { liveGenerator } from '../../drivers/live-generator.ts';
 import type { TrafficDriver } from '../../drivers/traffic-driver.ts';
@@ -166,20 +166,20 @@ async function runLab(plan: LabPlan, flags: LabRunFlags, cx: LabCommandContext):
 const PUT_SCRIPT = 'mkdir -p "$(dirname "$1")" && cat > "$1.xdpb-tmp" && chmod 0755 "$1.xdpb-tmp" && mv -f "$1.xdpb-tmp" "$1"';
 
 async function prepareHost(host: Host, log: (line: string) => void): Promise<void> {
-  const onHost = [host.helperPath, host.benchObject, host.genObject];
-  for (const [k, local] of LAB_FILES.entries()) {
+  const files = labFilesOn(host);
+  for (const { local, onHost } of files) {
     const bytes = readFileSync(local);
-    await host.exec(['sh', '-c', PUT_SCRIPT, 'xdpb-put', onHost[k]!], { input: bytes, timeoutMs: 120_000 });
-    const sum = (await host.exec(['sha256sum', '--', onHost[k]!], { timeoutMs: 30_000 })).stdout.trim().split(/\s+/)[0];
+    await host.exec(['sh', '-c', PUT_SCRIPT, 'xdpb-put', onHost], { input: bytes, timeoutMs: 120_000 });
+    const sum = (await host.exec(['sha256sum', '--', onHost], { timeoutMs: 30_000 })).stdout.trim().split(/\s+/)[0];
     const want = createHash('sha256').update(bytes).digest('hex');
-    if (sum !== want) throw new BenchError(`${host.name}: ${onHost[k]} has sha256 ${sum} after the copy, expected ${want}`, EXIT.runFailure);
+    if (sum !== want) throw new BenchError(`${host.name}: ${onHost} has sha256 ${sum} after the copy, expected ${want}`, EXIT.runFailure);
   }
   // The helper runs there (libbpf and libelf present) and reads the object.
   const r = await host.exec([host.helperPath, 'inspect', '--obj', host.benchObject], { okExitCodes: [0, 1, 127], timeoutMs: 30_000 });
   if (r.exitCode !== 0) {
     throw new MissingCapabilityError(`${host.name}: the helper does not run there (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}; install libbpf1 and libelf1 (Debian/Ubuntu) on that host`);
   }
-  log(`${host.name}: ${onHost.join(', ')} in place (sha256 checked), helper runs`);
+  log(`${host.name}: ${files.map((f) => f.onHost).join(', ')} in place (sha256 checked), helper runs`);
 }
 
 export async function cmdLabPrepare(configFile: string, log: (line: string) => void): Promise<number> {

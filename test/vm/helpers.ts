@@ -29,12 +29,3 @@ export async function inVm(t: ExecutionContext, job: Omit<VmJob, 'image'>): Prom
   return r;
 }
 
-/** Whether a process is still alive. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

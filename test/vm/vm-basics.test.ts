@@ -8,7 +8,8 @@ import path from 'node:path';
 import { runInVmChecked } from '../../drivers/vm/qemu-vm.ts';
 import { REPO_ROOT } from '../../harness/paths.ts';
 import { GuestCommandError, VmTimeoutError } from '../../drivers/vm/vm-errors.ts';
-import { alive, inVm, vmImage } from './helpers.ts';
+import { processAlive } from '../../harness/process-alive.ts';
+import { inVm, vmImage } from './helpers.ts';
 
 test.serial('a command that fails in the guest comes back with its exit code and the guest\'s message', async (t) => {
   t.timeout(120_000);
@@ -50,7 +51,7 @@ test.serial('the hard limit kills qemu: VmTimeoutError, the process gone, the jo
   t.true(elapsed < 30_000, `killed in time (${Math.round(elapsed)} ms)`);
   t.not(vm, null);
   const { pid, jobDir } = vm!;
-  t.false(alive(pid), `qemu pid ${pid} is gone`);
+  t.false(processAlive(pid), `qemu pid ${pid} is gone`);
   t.false(existsSync(jobDir), 'job dir removed');
 });
 
@@ -66,6 +67,6 @@ test.serial('aborting (the harness\'s Ctrl-C) kills the VM at once and rethrows 
   const err = await t.throwsAsync(running);
   t.is(err, reason);
   t.true(performance.now() - t0 < 5000, 'killed at once');
-  t.false(alive(vm!.pid));
+  t.false(processAlive(vm!.pid));
   t.false(existsSync(vm!.jobDir));
 });
