@@ -129,10 +129,15 @@ const SSH_OPTIONS = refine(
   record(/^[A-Za-z][A-Za-z0-9]*$/, 'an ssh_config option name (letters and digits)',
     custom<string>('a value on one line (text, number, true or false)', (v) =>
       typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : typeof v === 'boolean' ? (v ? 'yes' : 'no') : INVALID)),
-  (opts, where) => Object.entries(opts).flatMap(([k, v]) => {
-    const p = sshOptionProblem(k, v);
-    return p ? [{ path: joinPath(where, k), message: p }] : [];
-  }),
+  (opts, where) => {
+    const seen = new Map<string, string>();
+    return Object.entries(opts).flatMap(([k, v]) => {
+      const first = seen.get(k.toLowerCase());
+      seen.set(k.toLowerCase(), first ?? k);
+      const p = first ? `${first} is already given (ssh_config names ignore case; ssh would use the first)` : sshOptionProblem(k, v);
+      return p ? [{ path: joinPath(where, k), message: p }] : [];
+    });
+  },
 );
 
 /* ---- the schema ---- */
