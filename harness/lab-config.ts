@@ -160,7 +160,8 @@ export function labDocSchema(file: string) {
     /** Interfaces of this role the safety check may let through by name (as --force-interface). */
     forceInterfaces: withDefault(list(IFNAME, { unique: true }), []),
   });
-  const benchDir = withDefault(string({ pattern: /^\/[^\0\n]*$/, expected: 'an absolute directory on that host' }), DEFAULT_BENCH_DIR);
+  // Any name a directory can have but control characters; no . or .. segments (the copy and the check must name the same files).
+  const benchDir = withDefault(string({ pattern: /^(?!.*\/\.\.?(\/|$))\/[^\0-\x1f\x7f]*$/, expected: 'an absolute directory on that host (no control characters, no . or .. segments)' }), DEFAULT_BENCH_DIR);
   const host = tagged('kind', {
     local: { benchDir },
     ssh: {

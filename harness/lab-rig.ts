@@ -19,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { labFilesOn, localHost, sshHost, type Host } from '../drivers/host.ts';
+import { sha256sumOn } from '../drivers/sha256sum.ts';
 import { physicalProblems, probePhysicalInterface, type PhysicalInterface } from '../drivers/physical-topology.ts';
 import type { Endpoint } from '../drivers/veth-topology.ts';
 import { attachProgram, detachProgram, loadObject, type LoadedObject } from '../drivers/xdpb-helper.ts';
@@ -74,8 +75,7 @@ function sha256(file: string): string {
 async function checkLabFiles(host: Host, configFile: string): Promise<void> {
   if (host.kind === 'local') return;
   const files = labFilesOn(host);
-  const out = await host.exec(['sha256sum', '--', ...files.map((f) => f.onHost)], { okExitCodes: [0, 1], timeoutMs: 30_000 });
-  const sums = new Map(out.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2).map(([sum, file]) => [file!, sum!]));
+  const sums = await sha256sumOn(host.exec, files.map((f) => f.onHost));
   const stale = files.filter((f) => sums.get(f.onHost) !== sha256(f.local)).map((f) => f.onHost);
   if (stale.length) {
     throw new MissingCapabilityError(`${host.name}: ${stale.join(', ')} ${sums.size ? 'differ from this build or are missing' : 'are missing'}; run: bench lab prepare --config ${configFile}`);

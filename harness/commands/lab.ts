@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chooseGenerator } from '../../drivers/generators.ts';
 import { LAB_FILES, labFilesOn, sshHost, type Host } from '../../drivers/host.ts';
+import { sha256sumOn } from '../../drivers/sha256sum.ts';
 import { closeMaster } from '../../drivers/ssh.ts';
 import { liveGenerator } from '../../drivers/live-generator.ts';
 import type { TrafficDriver } from '../../drivers/traffic-driver.ts';
@@ -170,9 +171,9 @@ async function prepareHost(host: Host, log: (line: string) => void): Promise<voi
   for (const { local, onHost } of files) {
     const bytes = readFileSync(local);
     await host.exec(['sh', '-c', PUT_SCRIPT, 'xdpb-put', onHost], { input: bytes, timeoutMs: 120_000 });
-    const sum = (await host.exec(['sha256sum', '--', onHost], { timeoutMs: 30_000 })).stdout.trim().split(/\s+/)[0];
+    const sum = (await sha256sumOn(host.exec, [onHost])).get(onHost);
     const want = createHash('sha256').update(bytes).digest('hex');
-    if (sum !== want) throw new BenchError(`${host.name}: ${onHost} has sha256 ${sum} after the copy, expected ${want}`, EXIT.runFailure);
+    if (sum !== want) throw new BenchError(`${host.name}: ${onHost} has sha256 ${sum ?? '(unreadable)'} after the copy, expected ${want}`, EXIT.runFailure);
   }
   // The helper runs there (libbpf and libelf present) and reads the object.
   const r = await host.exec([host.helperPath, 'inspect', '--obj', host.benchObject], { okExitCodes: [0, 1, 127], timeoutMs: 30_000 });

@@ -59,6 +59,8 @@ test.after.always(async () => {
   rmSync(lockFile(), { force: true });
 });
 
+const benchDirOf = (host: string) => path.join(dir, `${host} bench's`);
+
 function hostYaml(name: string, f: SshdFixture): string {
   return [
     `  ${name}:`,
@@ -68,7 +70,8 @@ function hostYaml(name: string, f: SshdFixture): string {
     `    port: ${f.port}`,
     `    identity: ${f.target.identityFile}`,
     `    knownHosts: ${f.target.knownHostsFile}`,
-    `    benchDir: ${path.join(dir, `${name}-bench`)}`,
+    // A space and a quote (issue 13: prepare passed, then every run said the files were missing).
+    `    benchDir: ${JSON.stringify(benchDirOf(name))}`,
     '    options: { ConnectTimeout: 5, ServerAliveInterval: 1, ServerAliveCountMax: 3 }',
   ].join('\n');
 }
@@ -134,7 +137,7 @@ test.serial('bench lab prepare puts the helper and objects on both hosts; bench 
   t.is(prep.exitCode, 0, prep.all);
   t.regex(prep.all, /loadgen: .* in place \(sha256 checked\), helper runs/);
   t.regex(prep.all, /dut1: .* in place \(sha256 checked\), helper runs/);
-  t.true(existsSync(path.join(dir, 'dut1-bench', 'xdpb')));
+  t.true(existsSync(path.join(benchDirOf('dut1'), 'xdpb')));
 
   const out = path.join(dir, 'run1');
   const r = await benchInCtl(['run', '--config', cfg, '--out', out]);

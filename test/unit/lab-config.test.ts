@@ -101,6 +101,12 @@ test('a local host and "modes: all"', (t) => {
   t.deepEqual(c.modes, ['native', 'generic', 'offload']);
 });
 
+test('a benchDir with spaces, quotes and other characters sh would read is accepted as it is', (t) => {
+  const c = parseLabConfig(FILE, GOOD.replace('identity: id_ed25519 }', `identity: id_ed25519, benchDir: "/opt/xdp bench/it's $(x) \\\\ ünï/" }`));
+  const gen = c.hosts.gen!;
+  t.is(gen.benchDir, "/opt/xdp bench/it's $(x) \\ ünï/");
+});
+
 test('ssh options a lab needs pass, each value checked (jump chains, algorithm lists, keep-alives, addressing)', (t) => {
   const opts = '{ ConnectTimeout: 10, ServerAliveInterval: 5, ServerAliveCountMax: 3, TCPKeepAlive: no, Compression: yes, ConnectionAttempts: 2, ' +
     'Ciphers: "+aes128-ctr", KexAlgorithms: "curve25519-sha256,curve25519-sha256@libssh.org", MACs: hmac-sha2-256, HostKeyAlgorithms: ssh-ed25519, ' +
@@ -151,7 +157,10 @@ const BAD: [string, (s: string) => string, string[]][] = [
   ['one option twice in two spellings', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, options: { ConnectTimeout: 5, connecttimeout: 9 } }'),
     ['hosts.gen.options.connecttimeout: ConnectTimeout is already given (ssh_config names ignore case; ssh would use the first)']],
   ['relative benchDir', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, benchDir: opt/x }'),
-    ['hosts.gen.benchDir: expected an absolute directory on that host, got "opt/x"']],
+    ['hosts.gen.benchDir: expected an absolute directory on that host (no control characters, no . or .. segments), got "opt/x"']],
+  ['benchDir with .. or a tab', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, benchDir: /opt/../etc }').replace('knownHosts: kh }', 'knownHosts: kh, benchDir: "/opt/a\\tb" }'),
+    ['hosts.gen.benchDir: expected an absolute directory on that host (no control characters, no . or .. segments), got "/opt/../etc"',
+      'hosts.dut.benchDir: expected an absolute directory on that host (no control characters, no . or .. segments), got "/opt/a\\tb"']],
   ['role on an unknown host', (s) => s.replace('host: dut,', 'host: dut2,'), ['roles.dut.host: no host named "dut2": expected one of gen, dut']],
   ['missing role', (s) => s.replace(/  dut: \{ host: dut.*\n/, ''), ['roles.dut: missing: expected a mapping of host, interfaces, cpus, forceInterfaces']],
   ['interface name with a slash', (s) => s.replace('name: ens2f0', 'name: "ens2/0"'),
