@@ -54,9 +54,13 @@ export async function sshdAvailable(): Promise<string | null> {
  * `controllerNetns`: an existing controller namespace to wire this host to
  * (several "lab hosts" behind one controller); it is not deleted by stop().
  * `defaultRoute`: the host's default route goes via the controller, over
- * its management link, as on a real lab host.
+ * its management link, as on a real lab host. `splitDefault`: the same as
+ * 0.0.0.0/1 + 128.0.0.0/1 (as VPNs install it) and no default route.
+ * `altname`: an alternative name for the host's management interface.
  */
-export async function startSshd(opts: { subnet: number; port?: number; clientAliveS?: number; controllerNetns?: string; defaultRoute?: boolean }): Promise<SshdFixture> {
+export async function startSshd(opts: {
+  subnet: number; port?: number; clientAliveS?: number; controllerNetns?: string; defaultRoute?: boolean; splitDefault?: boolean; altname?: string;
+}): Promise<SshdFixture> {
   const id = randomBytes(3).toString('hex');
   const hostNetns = `${TEST_NETNS_PREFIX}${id}-host`;
   const controllerNetns = opts.controllerNetns ?? `${TEST_NETNS_PREFIX}${id}-ctl`;
@@ -115,6 +119,10 @@ export async function startSshd(opts: { subnet: number; port?: number; clientAli
       await sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     }
     if (opts.defaultRoute) await sh(['ip', '-n', hostNetns, 'route', 'add', 'default', 'via', controllerIp]);
+    if (opts.splitDefault) {
+      for (const half of ['0.0.0.0/1', '128.0.0.0/1']) await sh(['ip', '-n', hostNetns, 'route', 'add', half, 'via', controllerIp]);
+    }
+    if (opts.altname) await sh(['ip', '-n', hostNetns, 'link', 'property', 'add', 'dev', hostDev, 'altname', opts.altname]);
     await sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'xdpb-test-host', '-f', path.join(dir, 'host_key')]);
     await sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'xdpb-test-user', '-f', target.identityFile]);
     const hostPub = readFileSync(path.join(dir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
