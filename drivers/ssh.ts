@@ -40,6 +40,7 @@ export interface SshTarget {
 
 export const DEFAULT_CONTROL_DIR = path.join(RUN_REGISTRY_DIR, 'ssh');
 export const CONTROL_PERSIST_S = 60;
+export const DEFAULT_CONNECT_TIMEOUT_S = 10;
 
 /** Set by sshArgv itself (from the config's user, port, identity, knownHosts): a target may not override them. */
 export const RESERVED_SSH_OPTIONS = [
@@ -197,6 +198,7 @@ export function controlPathOf(t: SshTarget): string {
 export function sshBaseArgv(t: SshTarget): string[] {
   validateTarget(t);
   const o = (kv: string) => ['-o', kv];
+  const given = (name: string) => Object.keys(t.options ?? {}).some((k) => k.toLowerCase() === name.toLowerCase());
   return [
     ...(t.launcher ?? []),
     'ssh',
@@ -213,7 +215,9 @@ export function sshBaseArgv(t: SshTarget): string[] {
     ...o('LogLevel=ERROR'),
     ...NEUTRALISING_SSH_OPTIONS.flatMap(o),
     // ProxyJump and ProxyCommand: the first one given wins, so "none" only when no jump host is configured.
-    ...(Object.keys(t.options ?? {}).some((k) => k.toLowerCase() === 'proxyjump') ? [] : o('ProxyCommand=none')),
+    ...(given('ProxyJump') ? [] : o('ProxyCommand=none')),
+    // An unreachable host fails in seconds, not after the kernel's SYN retries (~2 min), unless the config says otherwise.
+    ...(given('ConnectTimeout') ? [] : o(`ConnectTimeout=${DEFAULT_CONNECT_TIMEOUT_S}`)),
     ...Object.entries(t.options ?? {}).flatMap(([k, v]) => o(`${k}=${v}`)),
     '-p', String(t.port),
     '-i', t.identityFile,

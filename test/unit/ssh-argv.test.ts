@@ -78,6 +78,7 @@ test('sshArgv: host keys checked, batch mode, multiplexed, port, key, then user@
     '-o', 'UpdateHostKeys=no',
     '-o', 'PKCS11Provider=none',
     '-o', 'ProxyCommand=none',
+    '-o', 'ConnectTimeout=10',
     '-o', 'ServerAliveInterval=5',
     '-p', '2222',
     '-i', '/keys/id_ed25519',
@@ -128,6 +129,9 @@ test('sshArgv: a configured jump host replaces ProxyCommand=none (ssh uses the f
   t.false(argv.includes('ProxyCommand=none'));
   t.true(argv.includes('ProxyJump=jump@198.18.100.1'));
   t.is(argv.indexOf('-F') + 1, argv.indexOf('none'), 'no ssh config file is read');
+  t.true(argv.includes('ConnectTimeout=10'), 'a default connect time-out');
+  const own = sshArgv({ ...T, options: { connecttimeout: '3' } }, ['true']);
+  t.false(own.includes('ConnectTimeout=10'), 'the config\'s own time-out is the one ssh sees first');
 });
 
 test('closeMasterArgv: ssh -O exit with the same ControlPath', (t) => {
