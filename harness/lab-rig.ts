@@ -138,8 +138,9 @@ export async function checkLab(plan: LabPlan, forceInterfaces: readonly string[]
         probes.set(`${role}/${i.port}`, p);
         problems.push(...physicalProblems(p).map((m) => `${role} on ${host.name}: ${m}`));
       } catch (err) {
-        if (!(err instanceof CommandError)) throw err; // a lost connection is not a property of the interface
-        problems.push(`${role} on ${host.name}: cannot read ${i.name}: ${err.stderrTail || err.message}`);
+        // A lost connection (or an interrupt) is not a property of the interface.
+        if (err instanceof BenchError && !(err instanceof CommandError)) throw err;
+        problems.push(`${role} on ${host.name}: cannot read ${i.name}: ${err instanceof CommandError ? err.stderrTail || err.message : (err as Error).message}`);
       }
     }
   }

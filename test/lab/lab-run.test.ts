@@ -184,8 +184,10 @@ test.serial('the safety check refuses the DUT host\'s management interface (defa
   if (unavailable) return t.fail(`needs ${unavailable}`);
   t.timeout(120_000);
   const cfg = writeConfig('lab-mgmt.yaml', labYaml({ dutIf: dut!.hostDev }));
-  const r = await benchInCtl(['run', '--config', cfg, '--out', path.join(dir, 'refused')], 120_000);
+  const out = path.join(dir, 'refused');
+  const r = await benchInCtl(['run', '--config', cfg, '--out', out], 120_000);
   t.is(r.exitCode, 2, r.all);
+  t.false(existsSync(out), 'a refusal creates nothing: no out dir, no results file');
   t.regex(r.all, new RegExp(`refusing to attach an XDP program to ${dut!.hostDev} on dut1: it carries the IPv4 default route`));
   t.regex(r.all, /SSH session/);
   t.regex(r.all, new RegExp(`--force-interface ${dut!.hostDev}`));
