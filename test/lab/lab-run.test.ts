@@ -16,7 +16,7 @@ import { runOn } from '../../drivers/ssh.ts';
 import { REPO_ROOT } from '../../harness/paths.ts';
 import type { RunResults } from '../../harness/result-schema.ts';
 import { BENCH } from '../e2e/helpers.ts';
-import { sshdAvailable, startSshd, TEST_NETNS_PREFIX, type SshdFixture } from './sshd-fixture.ts';
+import { labHostYaml, sshdAvailable, startSshd, TEST_NETNS_PREFIX, type SshdFixture } from './sshd-fixture.ts';
 
 const unavailable = await sshdAvailable();
 const id = randomBytes(3).toString('hex');
@@ -62,18 +62,8 @@ test.after.always(async () => {
 const benchDirOf = (host: string) => path.join(dir, `${host} bench's`);
 
 function hostYaml(name: string, f: SshdFixture): string {
-  return [
-    `  ${name}:`,
-    '    kind: ssh',
-    '    user: root',
-    `    host: ${f.hostIp}`,
-    `    port: ${f.port}`,
-    `    identity: ${f.target.identityFile}`,
-    `    knownHosts: ${f.target.knownHostsFile}`,
-    // A space and a quote (issue 13: prepare passed, then every run said the files were missing).
-    `    benchDir: ${JSON.stringify(benchDirOf(name))}`,
-    '    options: { ConnectTimeout: 5, ServerAliveInterval: 1, ServerAliveCountMax: 3 }',
-  ].join('\n');
+  // A space and a quote in benchDir (issue 13: prepare passed, then every run said the files were missing).
+  return labHostYaml(f, name, benchDirOf(name));
 }
 
 function labYaml(o: { dutIf?: string; durationS?: number; trials?: number; modes?: string; output?: string }): string {

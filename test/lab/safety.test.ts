@@ -20,7 +20,7 @@ import { netnsExec } from '../../harness/host-exec.ts';
 import { assertSafeToAttach, findProtectedInterfaces, ProtectedInterfaceError } from '../../harness/interface-safety.ts';
 import { REPO_ROOT } from '../../harness/paths.ts';
 import { BENCH } from '../e2e/helpers.ts';
-import { sshdAvailable, startSshd, TEST_NETNS_PREFIX, type SshdFixture } from './sshd-fixture.ts';
+import { labHostYaml, sshdAvailable, startSshd, TEST_NETNS_PREFIX, type SshdFixture } from './sshd-fixture.ts';
 
 const unavailable = await sshdAvailable();
 const ALT = 'xdpbt-mgmt';
@@ -46,15 +46,7 @@ function labConfig(dutIf: string): string {
   const file = path.join(dir, `lab-${dutIf}.yaml`);
   writeFileSync(file, [
     'hosts:',
-    '  dut1:',
-    '    kind: ssh',
-    '    user: root',
-    `    host: ${f!.hostIp}`,
-    `    port: ${f!.port}`,
-    `    identity: ${f!.target.identityFile}`,
-    `    knownHosts: ${f!.target.knownHostsFile}`,
-    `    benchDir: ${path.join(dir, 'bench')}`,
-    '    options: { ConnectTimeout: 5, ServerAliveInterval: 1, ServerAliveCountMax: 3 }',
+    labHostYaml(f!, 'dut1', path.join(dir, 'bench')),
     'roles:',
     `  generator: { host: dut1, interfaces: { port0: { name: ${DATA[1]}, ip: 198.18.236.2/24 } } }`,
     `  dut: { host: dut1, interfaces: { port0: { name: ${dutIf}, ip: 198.18.236.1/24 } } }`,

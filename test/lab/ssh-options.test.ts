@@ -17,7 +17,7 @@ import path from 'node:path';
 import { closeMaster, runOn, sshArgv, type SshTarget } from '../../drivers/ssh.ts';
 import { REPO_ROOT } from '../../harness/paths.ts';
 import { BENCH } from '../e2e/helpers.ts';
-import { sshdAvailable, startSshd, TEST_NETNS_PREFIX, type SshdFixture } from './sshd-fixture.ts';
+import { labHostYaml, sshdAvailable, startSshd, TEST_NETNS_PREFIX, type SshdFixture } from './sshd-fixture.ts';
 
 const unavailable = await sshdAvailable();
 const dir = mkdtempSync(path.join(tmpdir(), `${TEST_NETNS_PREFIX}sshopt-`));
@@ -47,15 +47,7 @@ test.serial('bench lab prepare refuses ForwardX11 + XAuthLocation by name (exit 
   const cfg = path.join(dir, 'lab-x11.yaml');
   writeFileSync(cfg, [
     'hosts:',
-    '  dut1:',
-    '    kind: ssh',
-    '    user: root',
-    `    host: ${f!.hostIp}`,
-    `    port: ${f!.port}`,
-    `    identity: ${f!.target.identityFile}`,
-    `    knownHosts: ${f!.target.knownHostsFile}`,
-    `    benchDir: ${path.join(dir, 'bench')}`,
-    `    options: { ForwardX11: yes, XAuthLocation: ${script}, ForwardAgent: yes }`,
+    labHostYaml(f!, 'dut1', path.join(dir, 'bench'), `{ ForwardX11: yes, XAuthLocation: ${script}, ForwardAgent: yes }`),
     'roles:',
     '  generator: { host: dut1, interfaces: { port0: { name: xa0, ip: 198.18.231.10/24 } } }',
     '  dut: { host: dut1, interfaces: { port0: { name: xa1, ip: 198.18.231.11/24 } } }',

@@ -177,3 +177,18 @@ export async function startSshd(opts: {
     throw err;
   }
 }
+
+/** The `hosts:` entry of a lab config that reaches this fixture (YAML lines; benchDir quoted, it may hold anything). */
+export function labHostYaml(f: SshdFixture, name: string, benchDir: string, options = '{ ConnectTimeout: 5, ServerAliveInterval: 1, ServerAliveCountMax: 3 }'): string {
+  return [
+    `  ${name}:`,
+    '    kind: ssh',
+    '    user: root',
+    `    host: ${f.hostIp}`,
+    `    port: ${f.port}`,
+    `    identity: ${f.target.identityFile}`,
+    `    knownHosts: ${f.target.knownHostsFile}`,
+    `    benchDir: ${JSON.stringify(benchDir)}`,
+    `    options: ${options}`,
+  ].join('\n');
+}
