@@ -71,7 +71,6 @@ export async function startSshd(opts: {
   const port = opts.port ?? 20_000 + Math.floor(Math.random() * 20_000);
   const dir = mkdtempSync(path.join(tmpdir(), `${TEST_NETNS_PREFIX}ssh-`));
   let child: ReturnType<typeof execa> | undefined;
-  let madeRunSshd = false;
 
   const stop = async () => {
     await closeMaster(target).catch(() => undefined);
@@ -94,7 +93,6 @@ export async function startSshd(opts: {
       await execa('ip', ['netns', 'del', ns], { reject: false, timeout: 5000 });
     }
     rmSync(dir, { recursive: true, force: true });
-    if (madeRunSshd) rmSync('/run/sshd', { recursive: true, force: true });
   };
 
   const target: SshTarget = {
@@ -148,10 +146,10 @@ export async function startSshd(opts: {
       'Subsystem sftp internal-sftp',
       '',
     ].join('\n'));
-    if (!existsSync('/run/sshd')) {
-      mkdirSync('/run/sshd', { mode: 0o755 }); // sshd's privilege separation directory
-      madeRunSshd = true;
-    }
+    // sshd's privilege separation directory. Made if missing and left in place: every sshd on this
+    // machine shares it, and removing it under a running one (another test file, another run) makes
+    // each new connection fail with "kex_exchange_identification: Connection reset by peer".
+    if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
     await sh([SSHD, '-t', '-f', path.join(dir, 'sshd_config')]);
     child = execa('ip', ['netns', 'exec', hostNetns, SSHD, '-D', '-e', '-f', path.join(dir, 'sshd_config')], { reject: false, stdin: 'ignore' });
     // Listening? Bounded: 50 tries, 100 ms apart.
