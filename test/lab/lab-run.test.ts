@@ -183,6 +183,12 @@ test.serial('the safety check refuses the DUT host\'s management interface (defa
   t.regex(r.all, new RegExp(`--force-interface ${dut!.hostDev}`));
   t.deepEqual(await leftoversOn(dut!, dut!.hostDev), []);
   t.false(existsSync(lockFile(dut!.hostDev)), 'the refusal came before the DUT lock');
+  // The prepared lab's own interfaces: the dry run's verdict is ok on both, the hosts ready, exit 0.
+  const dry = await benchInCtl(['run', '--config', path.join(dir, 'lab.yaml'), '--dry-run'], 120_000);
+  t.is(dry.exitCode, 0, dry.all);
+  t.regex(dry.stdout, new RegExp(`generator port0 ${GEN_IF} on loadgen: ok`));
+  t.regex(dry.stdout, new RegExp(`dut port0 ${DUT_IF} on dut1: ok`));
+  t.regex(dry.stdout, /hosts ready: this build's helper and objects in place/);
 });
 
 test.serial('a dropped SSH connection mid-run: the case fails with the cause, the DUT host cleans up by itself (guard), the run ends', async (t) => {

@@ -49,6 +49,23 @@ test('each half of a split default protects on its own; without them (and the se
   t.deepEqual(protectedInterfacesFrom({ ...r, routes4: none, routes6: '[]', sockets: '' }), []);
 });
 
+test('the split-default bound: /7 is management, /8 a LAN; multicast, unreachable and local routes never protect (ip -j route shape, hand-written)', (t) => {
+  const routes4 = JSON.stringify([
+    { dst: '10.0.0.0/8', gateway: '198.18.9.1', dev: 'lan8', flags: [] },
+    { dst: '12.0.0.0/7', gateway: '198.18.9.1', dev: 'wide7', flags: [] },
+    { dst: '224.0.0.0/4', dev: 'mcast', flags: [] },
+    { type: 'unreachable', dst: 'default', dev: 'lo', table: '9', flags: [] },
+    { type: 'local', dst: '127.0.0.0/8', dev: 'lo', table: 'local', flags: [] },
+  ]);
+  const routes6 = JSON.stringify([
+    { dst: '2000::/3', gateway: 'fe80::1', dev: 'wg0', flags: [] },
+    { dst: 'fd00::/16', dev: 'ula16', flags: [] },
+    { type: 'multicast', dst: 'ff00::/8', dev: 'lan8', table: 'local', flags: [] },
+  ]);
+  const list = protectedInterfacesFrom({ routes4, routes6, addrs: '[]', links: '[]', sshConnection: null, routeToClient: null });
+  t.deepEqual(list.map((p) => p.ifname), ['wg0', 'wide7']);
+});
+
 test('altnames: naming the management interface by its altname is refused and says whose; forcing by either name works; another altname passes', (t) => {
   const list = protectedInterfacesFrom(SPLIT.readings);
   const err = t.throws(() => assertSafeToAttach('xdpbt-mgmt-alt', list, [], 'dut1'), { instanceOf: ProtectedInterfaceError })!;
