@@ -110,7 +110,8 @@ export function parseIpLink(stdout: string, ifname: string): LinkFacts {
   } catch {
     throw new Error(`ip -d -j link show dev ${ifname} printed something that is not JSON: ${stdout.slice(0, 120)}`);
   }
-  const link = (Array.isArray(list) ? list : []).find((l: Json) => l.ifname === ifname) as Json | undefined;
+  // The user may name the interface by an altname: ip(8) resolves it, and lists the link under its own name.
+  const link = (Array.isArray(list) ? list : []).find((l: Json) => l.ifname === ifname || (Array.isArray(l.altnames) && l.altnames.includes(ifname))) as Json | undefined;
   if (!link) throw new Error(`ip -d -j link show dev ${ifname} did not list ${ifname}`);
   const flags = Array.isArray(link.flags) ? (link.flags as string[]) : [];
   const linkinfo = link.linkinfo as Json | undefined;

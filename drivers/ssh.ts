@@ -30,39 +30,114 @@ export interface SshTarget {
   identityFile: string;
   /** known_hosts file holding this host's key; checked strictly. */
   knownHostsFile: string;
-  /** Extra `-o Name=value` options (none of RESERVED_SSH_OPTIONS / FORBIDDEN_SSH_OPTIONS). */
+  /** Extra `-o Name=value` options: only ALLOWED_SSH_OPTIONS, each with a valid value. */
   options?: Readonly<Record<string, string>>;
   /** Directory of the ControlMaster sockets (default /run/xdp-bench/ssh, made 0700). */
   controlDir?: string;
-  /** `-F`: ssh client config file; default "none" (only what is given here counts). */
-  configFile?: string;
   /** argv prefix the ssh client runs under: ['ip', 'vrf', 'exec', 'mgmt'] or ['ip', 'netns', 'exec', 'ns']. */
   launcher?: readonly string[];
 }
 
 export const DEFAULT_CONTROL_DIR = path.join(RUN_REGISTRY_DIR, 'ssh');
 export const CONTROL_PERSIST_S = 60;
+export const DEFAULT_CONNECT_TIMEOUT_S = 10;
 
-/** Set by sshArgv itself: a target may not override them. */
+/** Set by sshArgv itself (from the config's user, port, identity, knownHosts): a target may not override them. */
 export const RESERVED_SSH_OPTIONS = [
   'BatchMode', 'StrictHostKeyChecking', 'UserKnownHostsFile', 'GlobalKnownHostsFile', 'ControlMaster', 'ControlPath',
   'ControlPersist', 'Port', 'User', 'IdentityFile', 'Hostname', 'IdentitiesOnly', 'LogLevel',
 ] as const;
-/** Options that run local commands or load code, or replace the remote command: never accepted. */
-export const FORBIDDEN_SSH_OPTIONS = [
-  'ProxyCommand', 'LocalCommand', 'PermitLocalCommand', 'RemoteCommand', 'KnownHostsCommand', 'Include', 'Match', 'Host',
-  'PKCS11Provider', 'SecurityKeyProvider', 'RequestTTY', 'EscapeChar',
-] as const;
 
-/** Why an ssh option name cannot be set from a config, or null when it can. */
+/** A value check: null when fine, else what is expected. */
+type ValueCheck = (value: string) => string | null;
+
+const oneOfValues = (...values: string[]): ValueCheck => (v) => (values.includes(v.toLowerCase()) ? null : `expected one of ${values.join(', ')}`);
+const intIn = (min: number, max: number): ValueCheck => (v) => (/^\d{1,6}$/.test(v) && Number(v) >= min && Number(v) <= max ? null : `expected an integer ${min}..${max}`);
+const YES_NO = oneOfValues('yes', 'no');
+/** Ciphers, KexAlgorithms, ...: a comma list of algorithm names, optionally led by + (append), - (remove) or ^ (prepend). */
+const ALGORITHMS: ValueCheck = (v) => (/^[+^-]?[A-Za-z0-9@._-]+(,[A-Za-z0-9@._-]+)*$/.test(v) ? null : 'expected a comma-separated list of algorithm names (like aes256-gcm@openssh.com,chacha20-poly1305@openssh.com)');
+const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/;
+const HOST = /^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]+\])$/;
+/** ProxyJump: "none", or jump hosts [user@]host[:port], comma-separated; ssh runs them as `ssh -W` (no command of ours). */
+const JUMP_HOSTS: ValueCheck = (v) => {
+  if (v.toLowerCase() === 'none') return null;
+  const bad = v.split(',').find((hop) => {
+    const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:@[\]]+)(?::(\d{1,5}))?$/.exec(hop);
+    return !m || (m[1] !== undefined && !USER.test(m[1])) || !HOST.test(m[2]!) || (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535));
+  });
+  return bad === undefined ? null : `jump host ${JSON.stringify(bad)}: expected [user@]host[:port] (host a name or address not starting with -, port 1..65535), comma-separated for a chain`;
+};
+const LOCAL_FILE: ValueCheck = (v) => (/^(\/|~\/)[^\0]*$/.test(v) && !/[%$]/.test(v) ? null : 'expected an absolute file path or ~/path (no % or $ expansions)');
+const BIND_ADDRESS: ValueCheck = (v) => (/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+)$/.test(v) ? null : 'expected a local IPv4 or IPv6 address');
+
+/**
+ * The ssh options a lab config may set: what a lab connection needs (time-outs,
+ * keep-alives, algorithms, jump hosts, certificates, addressing). Everything
+ * else is refused by name: an allowlist, because ssh_config keeps growing ways
+ * to run a local program (ProxyCommand, LocalCommand, KnownHostsCommand,
+ * XAuthLocation with ForwardX11, Match exec, ...).
+ */
+export const ALLOWED_SSH_OPTIONS: Readonly<Record<string, ValueCheck>> = {
+  ConnectTimeout: intIn(1, 3600),
+  ConnectionAttempts: intIn(1, 10),
+  ServerAliveInterval: intIn(0, 3600),
+  ServerAliveCountMax: intIn(1, 100),
+  TCPKeepAlive: YES_NO,
+  Compression: YES_NO,
+  Ciphers: ALGORITHMS,
+  KexAlgorithms: ALGORITHMS,
+  MACs: ALGORITHMS,
+  HostKeyAlgorithms: ALGORITHMS,
+  PubkeyAcceptedAlgorithms: ALGORITHMS,
+  CASignatureAlgorithms: ALGORITHMS,
+  ProxyJump: JUMP_HOSTS,
+  CertificateFile: LOCAL_FILE,
+  AddressFamily: oneOfValues('any', 'inet', 'inet6'),
+  BindAddress: BIND_ADDRESS,
+  BindInterface: (v) => (/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$/.test(v) ? null : 'expected an interface name'),
+  CheckHostIP: YES_NO,
+  IPQoS: (v) => (/^[a-z0-9]{1,12}( [a-z0-9]{1,12})?$/i.test(v) ? null : 'expected one or two QoS names or numbers (like af21 cs1)'),
+  RekeyLimit: (v) => (/^(default|\d{1,10}[KMG]?)( (none|\d{1,10}[smhdwSMHDW]?))?$/.test(v) ? null : 'expected an amount of data like 1G, optionally a time like 1h'),
+};
+
+/** Why an option is not on the list, for the names people reach for. */
+const REFUSAL_HINTS: Readonly<Record<string, string>> = {
+  proxycommand: 'use ProxyJump for a jump host',
+  forwardagent: 'no agent: the key is given by identity:',
+  identityfile: 'give the key as identity:',
+  identitiesonly: 'the harness sets it (only the identity: key is offered)',
+};
+
+/** The allowlist's spelling of an option name (ssh_config names are case-insensitive), or null. */
+export function allowedSshOptionName(name: string): string | null {
+  return Object.keys(ALLOWED_SSH_OPTIONS).find((o) => o.toLowerCase() === name.toLowerCase()) ?? null;
+}
+
+/** Why an ssh option cannot be set from a config, or null when it can. */
 export function sshOptionProblem(name: string, value: string): string | null {
   if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) return 'expected an ssh_config option name (letters and digits)';
   const lower = name.toLowerCase();
-  if (RESERVED_SSH_OPTIONS.some((o) => o.toLowerCase() === lower)) return 'set by the harness (host keys always checked, multiplexed, batch mode); remove it';
-  if (FORBIDDEN_SSH_OPTIONS.some((o) => o.toLowerCase() === lower)) return 'not allowed: it runs local commands or replaces the remote command (use ProxyJump for a jump host)';
-  if (/[\0-\x1f\x7f]/.test(value) || value === '') return 'expected a non-empty value on one line';
-  return null;
+  if (RESERVED_SSH_OPTIONS.some((o) => o.toLowerCase() === lower)) {
+    return `set by the harness (host keys always checked against knownHosts:, batch mode, multiplexed, key from identity:); remove it${REFUSAL_HINTS[lower] ? ` (${REFUSAL_HINTS[lower]})` : ''}`;
+  }
+  const allowed = allowedSshOptionName(name);
+  if (!allowed) {
+    return `not allowed${REFUSAL_HINTS[lower] ? ` (${REFUSAL_HINTS[lower]})` : ''}: a lab config may set only ${Object.keys(ALLOWED_SSH_OPTIONS).join(', ')}`;
+  }
+  if (/[\0-\x1f\x7f]/.test(value) || value.trim() === '') return 'expected a non-empty value on one line';
+  return ALLOWED_SSH_OPTIONS[allowed]!(value.trim());
 }
+
+/**
+ * Always passed, before the target's options (ssh takes the first value it
+ * sees): nothing may forward, tunnel, run a local command or allocate a TTY,
+ * whatever a config file says. `-F none` already keeps ~/.ssh/config and
+ * /etc/ssh/ssh_config (and their `Match exec`) out; these hold even so.
+ */
+export const NEUTRALISING_SSH_OPTIONS = [
+  'ForwardAgent=no', 'ForwardX11=no', 'ForwardX11Trusted=no', 'ClearAllForwardings=yes', 'Tunnel=no', 'PermitLocalCommand=no',
+  'KnownHostsCommand=none', 'RemoteCommand=none', 'RequestTTY=no', 'EscapeChar=none', 'UpdateHostKeys=no', 'PKCS11Provider=none',
+] as const;
 
 /* ---- quoting ---- */
 
@@ -123,10 +198,12 @@ export function controlPathOf(t: SshTarget): string {
 export function sshBaseArgv(t: SshTarget): string[] {
   validateTarget(t);
   const o = (kv: string) => ['-o', kv];
+  const given = (name: string) => Object.keys(t.options ?? {}).some((k) => k.toLowerCase() === name.toLowerCase());
   return [
     ...(t.launcher ?? []),
     'ssh',
-    '-F', t.configFile ?? 'none',
+    // No config file, ever: ~/.ssh/config or /etc/ssh/ssh_config could run a local program (Match exec, ProxyCommand, ...).
+    '-F', 'none',
     ...o('BatchMode=yes'),
     ...o('StrictHostKeyChecking=yes'),
     ...o(`UserKnownHostsFile=${t.knownHostsFile}`),
@@ -136,6 +213,11 @@ export function sshBaseArgv(t: SshTarget): string[] {
     ...o(`ControlPath=${controlPathOf(t)}`),
     ...o(`ControlPersist=${CONTROL_PERSIST_S}`),
     ...o('LogLevel=ERROR'),
+    ...NEUTRALISING_SSH_OPTIONS.flatMap(o),
+    // ProxyJump and ProxyCommand: the first one given wins, so "none" only when no jump host is configured.
+    ...(given('ProxyJump') ? [] : o('ProxyCommand=none')),
+    // An unreachable host fails in seconds, not after the kernel's SYN retries (~2 min), unless the config says otherwise.
+    ...(given('ConnectTimeout') ? [] : o(`ConnectTimeout=${DEFAULT_CONNECT_TIMEOUT_S}`)),
     ...Object.entries(t.options ?? {}).flatMap(([k, v]) => o(`${k}=${v}`)),
     '-p', String(t.port),
     '-i', t.identityFile,

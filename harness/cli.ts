@@ -243,9 +243,9 @@ Exit codes:
     .option('--out <dir>', 'output directory (default: results/<timestamp>)')
     .option('--json', 'print results.json to stdout instead of the table')
     .option('--config <lab.yaml>', 'run a hardware lab: hosts (local or SSH), roles, existing interfaces, scenarios, modes (see scenarios/lab/example-lab.yaml); first: bench lab prepare --config')
-    .option('--dry-run', 'with --config: print the expanded plan, touch nothing')
+    .option('--dry-run', 'with --config: print the expanded plan and the safety verdict (read-only probes of the hosts), create nothing')
     .option('--baseline <dir>', `with --config: compare with this run (overrides the config's baseline); exit ${EXIT.regression} when a failOn threshold is crossed, ${EXIT.notComparable} when the baseline cannot be compared`)
-    .option('--force-interface <ifname>', 'with --config: let the safety check pass this interface although it carries the default route or the SSH session (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--force-interface <ifname>', 'with --config: let the safety check pass this interface (name or altname) although it carries management traffic: a default or split-default route, an SSH session (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--topology <name>', 'veth (netns + veth pairs here) or vm (the same run inside a qemu guest with Debian\'s kernel: pktgen, netdevsim; emulated, not performance)', 'veth')
     .action(async (scenarios: string[], opts: RunFlags, cmd: Command) => setExit(await cmdRun(scenarios, opts, cmd)));
 

@@ -129,10 +129,15 @@ const SSH_OPTIONS = refine(
   record(/^[A-Za-z][A-Za-z0-9]*$/, 'an ssh_config option name (letters and digits)',
     custom<string>('a value on one line (text, number, true or false)', (v) =>
       typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : typeof v === 'boolean' ? (v ? 'yes' : 'no') : INVALID)),
-  (opts, where) => Object.entries(opts).flatMap(([k, v]) => {
-    const p = sshOptionProblem(k, v);
-    return p ? [{ path: joinPath(where, k), message: p }] : [];
-  }),
+  (opts, where) => {
+    const seen = new Map<string, string>();
+    return Object.entries(opts).flatMap(([k, v]) => {
+      const first = seen.get(k.toLowerCase());
+      seen.set(k.toLowerCase(), first ?? k);
+      const p = first ? `${first} is already given (ssh_config names ignore case; ssh would use the first)` : sshOptionProblem(k, v);
+      return p ? [{ path: joinPath(where, k), message: p }] : [];
+    });
+  },
 );
 
 /* ---- the schema ---- */
@@ -155,7 +160,8 @@ export function labDocSchema(file: string) {
     /** Interfaces of this role the safety check may let through by name (as --force-interface). */
     forceInterfaces: withDefault(list(IFNAME, { unique: true }), []),
   });
-  const benchDir = withDefault(string({ pattern: /^\/[^\0\n]*$/, expected: 'an absolute directory on that host' }), DEFAULT_BENCH_DIR);
+  // Any name a directory can have but control characters; no . or .. segments (the copy and the check must name the same files).
+  const benchDir = withDefault(string({ pattern: /^(?!.*\/\.\.?(\/|$))\/[^\0-\x1f\x7f]*$/, expected: 'an absolute directory on that host (no control characters, no . or .. segments)' }), DEFAULT_BENCH_DIR);
   const host = tagged('kind', {
     local: { benchDir },
     ssh: {

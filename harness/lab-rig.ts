@@ -1,11 +1,12 @@
 /* Topology `physical`: a lab's existing NICs on the generator and DUT hosts,
  * reached locally or over SSH. Nothing is created or reconfigured on them.
  *
- * Before anything is taken (all read-only): the helper and objects on every
- * host match this controller's build (`bench lab prepare` puts them there),
- * every interface is probed (link up, carrier, no XDP program of someone
- * else's), and the safety check refuses interfaces that carry a host's
- * default route or the SSH session, unless forced by name.
+ * Before anything is taken, anywhere (checkLab, all read-only; `--dry-run`
+ * shows it): the safety check refuses interfaces that carry a host's
+ * management traffic (default or split-default route, an SSH session),
+ * unless forced by name; the helper and objects on every host match this
+ * controller's build (`bench lab prepare` puts them there); every interface
+ * is probed (link up, carrier, no XDP program of someone else's).
  * Then, each on the cleanup stack: the DUT lock, a cleanup guard per host,
  * bpffs pins, the DUT object and the generator-side sinks.
  *
@@ -19,14 +20,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { labFilesOn, localHost, sshHost, type Host } from '../drivers/host.ts';
+import { sha256sumOn } from '../drivers/sha256sum.ts';
 import { physicalProblems, probePhysicalInterface, type PhysicalInterface } from '../drivers/physical-topology.ts';
 import type { Endpoint } from '../drivers/veth-topology.ts';
 import { attachProgram, detachProgram, loadObject, type LoadedObject } from '../drivers/xdpb-helper.ts';
 import type { CleanupStack } from './cleanup-stack.ts';
 import { acquireDutLock, acquireRemoteDutLock, takeoverNote } from './dut-lock.ts';
-import { BenchError, EXIT, KernelRefusalError, MissingCapabilityError } from './errors.ts';
-import { assertSafeToAttach, findProtectedInterfaces, type AttachClearance } from './interface-safety.ts';
-import type { LabPlan, PlannedHost, PlannedInterface, RoleName } from './lab-config.ts';
+import { BenchError, CommandError, EXIT, KernelRefusalError, MissingCapabilityError } from './errors.ts';
+import { assertSafeToAttach, findProtectedInterfaces, ProtectedInterfaceError, type AttachClearance, type ProtectedInterface } from './interface-safety.ts';
+import { ROLE_NAMES, type LabPlan, type PlannedHost, type PlannedInterface, type RoleName } from './lab-config.ts';
 import { BPFFS_ROOT } from './paths.ts';
 import type { LabRecord } from './result-schema.ts';
 import type { LinkTopology } from './rig.ts';
@@ -36,6 +38,8 @@ export interface LabRunOptions {
   plan: LabPlan;
   /** --force-interface: interfaces the safety check lets through, on any role (added to the config's forceInterfaces). */
   forceInterfaces: string[];
+  /** checkLab's findings, when the caller ran it before creating anything. */
+  checked?: LabChecks;
 }
 
 export interface LabRig {
@@ -70,16 +74,103 @@ function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-/** The lab host runs exactly this build: the same helper and the same compiled objects. */
-async function checkLabFiles(host: Host, configFile: string): Promise<void> {
-  if (host.kind === 'local') return;
+/** Why the lab host does not run exactly this build (the same helper and compiled objects); empty when it does. */
+async function labFileProblems(host: Host, configFile: string): Promise<string[]> {
+  if (host.kind === 'local') return [];
   const files = labFilesOn(host);
-  const out = await host.exec(['sha256sum', '--', ...files.map((f) => f.onHost)], { okExitCodes: [0, 1], timeoutMs: 30_000 });
-  const sums = new Map(out.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2).map(([sum, file]) => [file!, sum!]));
+  const sums = await sha256sumOn(host.exec, files.map((f) => f.onHost));
   const stale = files.filter((f) => sums.get(f.onHost) !== sha256(f.local)).map((f) => f.onHost);
-  if (stale.length) {
-    throw new MissingCapabilityError(`${host.name}: ${stale.join(', ')} ${sums.size ? 'differ from this build or are missing' : 'are missing'}; run: bench lab prepare --config ${configFile}`);
+  if (!stale.length) return [];
+  return [`${host.name}: ${stale.join(', ')} ${sums.size ? 'differ from this build or are missing' : 'are missing'}; run: bench lab prepare --config ${configFile}`];
+}
+
+/** The safety verdict on one interface a run would attach to. */
+export interface InterfaceVerdict extends AttachClearance {
+  role: RoleName;
+  port: 'port0' | 'port1';
+  host: string;
+  /** Set when the run would refuse this interface. */
+  refusal: ProtectedInterfaceError | null;
+}
+
+/** What the read-only checks found on the lab's hosts. */
+export interface LabChecks {
+  verdicts: InterfaceVerdict[];
+  /** The lab is not ready: stale or missing files, interfaces down, taken or unreadable. */
+  problems: string[];
+  /** Probe of each planned interface, by "role/port". */
+  probes: Map<string, PhysicalInterface>;
+}
+
+/**
+ * Read-only, before anything is created anywhere (`--dry-run` shows it; a
+ * run refused here leaves no out dir): the safety verdict on every interface
+ * a program would go on (the DUT's, and the generator side's sinks), then
+ * this build's files on every host, then a probe of every interface.
+ */
+export async function checkLab(plan: LabPlan, forceInterfaces: readonly string[]): Promise<LabChecks> {
+  const hosts = hostsOf(plan);
+  const distinct = [...new Set(Object.values(hosts))];
+  const protectedOn = new Map<Host, ProtectedInterface[]>();
+  for (const h of distinct) protectedOn.set(h, await findProtectedInterfaces(h.exec));
+  const verdicts: InterfaceVerdict[] = [];
+  const problems: string[] = [];
+  const probes = new Map<string, PhysicalInterface>();
+  for (const role of ROLE_NAMES) {
+    const host = hosts[role];
+    const planned = plan.roles[role];
+    for (const i of planned.interfaces) {
+      const where = { role, port: i.port, host: host.name };
+      try {
+        verdicts.push({ ...assertSafeToAttach(i.name, protectedOn.get(host)!, [...planned.forceInterfaces, ...forceInterfaces], host.name), ...where, refusal: null });
+      } catch (err) {
+        if (!(err instanceof ProtectedInterfaceError)) throw err;
+        verdicts.push({ ifname: i.name, forced: false, reasons: err.reasons, ...where, refusal: err });
+      }
+    }
   }
+  for (const h of distinct) problems.push(...(await labFileProblems(h, plan.configFile)));
+  for (const role of ROLE_NAMES) {
+    const host = hosts[role];
+    for (const i of plan.roles[role].interfaces) {
+      try {
+        const p = await probePhysicalInterface(host.exec, i.name);
+        probes.set(`${role}/${i.port}`, p);
+        problems.push(...physicalProblems(p).map((m) => `${role} on ${host.name}: ${m}`));
+      } catch (err) {
+        // A lost connection (or an interrupt) is not a property of the interface.
+        if (err instanceof BenchError && !(err instanceof CommandError)) throw err;
+        problems.push(`${role} on ${host.name}: cannot read ${i.name}: ${err instanceof CommandError ? err.stderrTail || err.message : (err as Error).message}`);
+      }
+    }
+  }
+  return { verdicts, problems, probes };
+}
+
+/** The exit a run would take on these checks: a refusal (2) before a lab that is not ready (3). */
+export function assertLabReady(c: LabChecks): void {
+  const refused = c.verdicts.find((v) => v.refusal);
+  if (refused) throw refused.refusal!;
+  if (c.problems.length) throw new BenchError(`the lab is not ready:\n${c.problems.map((p) => `  ${p}`).join('\n')}`, EXIT.missingCapability);
+}
+
+/** The `--dry-run` lines: the verdict per interface, then what is not ready. */
+export function renderLabChecks(c: LabChecks): string {
+  const out = ['safety check (read on the hosts; nothing created):'];
+  for (const v of c.verdicts) {
+    const head = `  ${v.role} ${v.port} ${v.ifname} on ${v.host}: `;
+    if (v.refusal) out.push(`${head}REFUSED: it ${v.reasons.join('; it ')}; a run stops here (exit ${EXIT.usage}) unless forced: --force-interface ${v.ifname}`);
+    else if (v.forced) out.push(`${head}forced by name: it ${v.reasons.join('; it ')}`);
+    else out.push(`${head}ok (carries no default route, split default or SSH session)`);
+  }
+  out.push(c.problems.length ? `not ready (a run stops with exit ${EXIT.missingCapability}):` : 'hosts ready: this build\'s helper and objects in place, every interface up with carrier and no XDP program');
+  out.push(...c.problems.map((p) => `  ${p}`));
+  return `${out.join('\n')}\n`;
+}
+
+/** `--dry-run`'s exit: what the run would exit with before measuring anything. */
+export function labChecksExit(c: LabChecks): number {
+  return c.verdicts.some((v) => v.refusal) ? EXIT.usage : c.problems.length ? EXIT.missingCapability : EXIT.ok;
 }
 
 const BPFFS_SCRIPT = `[ "$(stat -f -c %T "$1" 2>/dev/null)" = bpf_fs ] || mount -t bpf bpf "$1"`;
@@ -112,28 +203,12 @@ export async function setUpLabRig(runId: string, pinRoot: string, o: LabRunOptio
   const plan = o.plan;
   const hosts = hostsOf(plan);
   const distinct = [...new Set(Object.values(hosts))];
-  for (const h of distinct) await checkLabFiles(h, plan.configFile);
+  // Read-only checks first (done by the caller before anything was created, or here).
+  const checks = o.checked ?? (await checkLab(plan, o.forceInterfaces));
+  assertLabReady(checks);
+  const probes = checks.probes;
+  const clearances = checks.verdicts;
   log.info(`lab: helper and objects on ${distinct.map((h) => h.name).join(', ')} match this build`);
-
-  // Read-only checks first: probes (every problem at once), then safety (the first protected interface refuses).
-  const probes = new Map<string, PhysicalInterface>();
-  const problems: string[] = [];
-  const clearances: (AttachClearance & { role: RoleName; host: string })[] = [];
-  const protectedOn = new Map<Host, Awaited<ReturnType<typeof findProtectedInterfaces>>>();
-  for (const h of distinct) protectedOn.set(h, await findProtectedInterfaces(h.exec));
-  for (const role of ['generator', 'dut'] as const) {
-    const host = hosts[role];
-    const planned = plan.roles[role];
-    const protectedList = protectedOn.get(host)!;
-    for (const i of planned.interfaces) {
-      const p = await probePhysicalInterface(host.exec, i.name);
-      probes.set(`${role}/${i.port}`, p);
-      problems.push(...physicalProblems(p).map((m) => `${role} on ${host.name}: ${m}`));
-      // An XDP program goes on every role's interfaces (the DUT's program, the generator side's sinks).
-      clearances.push({ ...assertSafeToAttach(i.name, protectedList, [...planned.forceInterfaces, ...o.forceInterfaces], host.name), role, host: host.name });
-    }
-  }
-  if (problems.length) throw new BenchError(`the lab is not ready:\n${problems.map((p) => `  ${p}`).join('\n')}`, EXIT.missingCapability);
   log.info(`lab: probed ${clearances.map((c) => `${c.ifname} on ${c.host}`).join(', ')}; safety check passed`);
   for (const c of clearances.filter((c) => c.forced)) log.info(`safety: ${c.ifname} on ${c.host} ${c.reasons.join('; ')}: attaching anyway, forced by name`);
 

@@ -8,13 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { chooseGenerator } from '../../drivers/generators.ts';
 import { LAB_FILES, labFilesOn, sshHost, type Host } from '../../drivers/host.ts';
-import { closeMaster } from '../../drivers/ssh.ts';
+import { sha256sumOn } from '../../drivers/sha256sum.ts';
+import { closeMaster, SshConnectionError } from '../../drivers/ssh.ts';
 import { liveGenerator } from '../../drivers/live-generator.ts';
 import type { TrafficDriver } from '../../drivers/traffic-driver.ts';
 import { findScenario, type Scenario } from '../../scenarios/builtin.ts';
 import { parseScenarioFile } from '../../scenarios/scenario-file.ts';
 import { BenchError, EXIT, MissingCapabilityError, UsageError } from '../errors.ts';
 import { expandLabPlan, parseLabConfig, renderLabPlan, type LabPlan } from '../lab-config.ts';
+import { assertLabReady, checkLab, labChecksExit, renderLabChecks, type LabChecks } from '../lab-rig.ts';
 import { loadResults } from '../results-io.ts';
 import type { RunResults } from '../result-schema.ts';
 import { parseRate } from '../run-options.ts';
@@ -86,18 +88,28 @@ async function closeConnections(plan: LabPlan): Promise<void> {
 
 export async function cmdRunLab(flags: LabRunFlags, cx: LabCommandContext): Promise<number> {
   const plan = expandLabPlan(parseLabConfig(flags.config)); // every problem at once, exit 2
-  if (flags.dryRun) {
-    process.stdout.write(`${renderLabPlan(plan)}\n`);
-    return EXIT.ok;
-  }
+  const forced = flags.forceInterface ?? [];
   try {
-    return await runLab(plan, flags, cx);
+    if (flags.dryRun) {
+      process.stdout.write(`${renderLabPlan(plan)}\n`);
+      // Read-only probes of the hosts: the verdict a run would reach before taking anything.
+      const checks = await checkLab(plan, forced).catch((err: unknown) => {
+        if (err instanceof SshConnectionError) throw new BenchError(`dry run: no safety verdict without every host: ${err.message}`, err.exitCode, { cause: err });
+        throw err;
+      });
+      process.stdout.write(renderLabChecks(checks));
+      return labChecksExit(checks);
+    }
+    // Before the run exists: a refusal or a lab that is not ready creates nothing (no out dir, no results file).
+    const checks = await checkLab(plan, forced);
+    assertLabReady(checks);
+    return await runLab(plan, flags, cx, checks);
   } finally {
     await closeConnections(plan);
   }
 }
 
-async function runLab(plan: LabPlan, flags: LabRunFlags, cx: LabCommandContext): Promise<number> {
+async function runLab(plan: LabPlan, flags: LabRunFlags, cx: LabCommandContext, checked: LabChecks): Promise<number> {
   const baseline = flags.baseline ? path.resolve(flags.baseline) : plan.baselineDir;
   const scenarios = await labScenarios(plan, plan.roles.dut.host.kind === 'local');
   const generator = await labGenerator(plan);
@@ -135,7 +147,7 @@ async function runLab(plan: LabPlan, flags: LabRunFlags, cx: LabCommandContext):
     argv: cx.argv,
     progRunOnly: false,
     latency: null,
-    lab: { plan, forceInterfaces: flags.forceInterface ?? [] },
+    lab: { plan, forceInterfaces: flags.forceInterface ?? [], checked },
   };
   const controller = cx.abortOnSignals();
   let results: RunResults | undefined;
@@ -144,7 +156,7 @@ async function runLab(plan: LabPlan, flags: LabRunFlags, cx: LabCommandContext):
     results = await runBench(runPlan, { info: cx.log }, controller.signal);
   } catch (err) {
     if (!(err instanceof BenchError && err.exitCode === EXIT.interrupted)) {
-      // Refused before any case (safety, lock, lab not ready): the partial results file says why it stopped.
+      // Refused before any case (the DUT lock): the partial results file says why it stopped.
       throw err;
     }
     interrupted = true;
@@ -170,9 +182,9 @@ async function prepareHost(host: Host, log: (line: string) => void): Promise<voi
   for (const { local, onHost } of files) {
     const bytes = readFileSync(local);
     await host.exec(['sh', '-c', PUT_SCRIPT, 'xdpb-put', onHost], { input: bytes, timeoutMs: 120_000 });
-    const sum = (await host.exec(['sha256sum', '--', onHost], { timeoutMs: 30_000 })).stdout.trim().split(/\s+/)[0];
+    const sum = (await sha256sumOn(host.exec, [onHost])).get(onHost);
     const want = createHash('sha256').update(bytes).digest('hex');
-    if (sum !== want) throw new BenchError(`${host.name}: ${onHost} has sha256 ${sum} after the copy, expected ${want}`, EXIT.runFailure);
+    if (sum !== want) throw new BenchError(`${host.name}: ${onHost} has sha256 ${sum ?? '(unreadable)'} after the copy, expected ${want}`, EXIT.runFailure);
   }
   // The helper runs there (libbpf and libelf present) and reads the object.
   const r = await host.exec([host.helperPath, 'inspect', '--obj', host.benchObject], { okExitCodes: [0, 1, 127], timeoutMs: 30_000 });

@@ -16,7 +16,7 @@ import { runOn } from '../../drivers/ssh.ts';
 import { REPO_ROOT } from '../../harness/paths.ts';
 import type { RunResults } from '../../harness/result-schema.ts';
 import { BENCH } from '../e2e/helpers.ts';
-import { sshdAvailable, startSshd, TEST_NETNS_PREFIX, type SshdFixture } from './sshd-fixture.ts';
+import { labHostYaml, sshdAvailable, startSshd, TEST_NETNS_PREFIX, type SshdFixture } from './sshd-fixture.ts';
 
 const unavailable = await sshdAvailable();
 const id = randomBytes(3).toString('hex');
@@ -59,18 +59,11 @@ test.after.always(async () => {
   rmSync(lockFile(), { force: true });
 });
 
+const benchDirOf = (host: string) => path.join(dir, `${host} bench's`);
+
 function hostYaml(name: string, f: SshdFixture): string {
-  return [
-    `  ${name}:`,
-    '    kind: ssh',
-    '    user: root',
-    `    host: ${f.hostIp}`,
-    `    port: ${f.port}`,
-    `    identity: ${f.target.identityFile}`,
-    `    knownHosts: ${f.target.knownHostsFile}`,
-    `    benchDir: ${path.join(dir, `${name}-bench`)}`,
-    '    options: { ConnectTimeout: 5, ServerAliveInterval: 1, ServerAliveCountMax: 3 }',
-  ].join('\n');
+  // A space and a quote in benchDir (issue 13: prepare passed, then every run said the files were missing).
+  return labHostYaml(f, name, benchDirOf(name));
 }
 
 function labYaml(o: { dutIf?: string; durationS?: number; trials?: number; modes?: string; output?: string }): string {
@@ -134,7 +127,7 @@ test.serial('bench lab prepare puts the helper and objects on both hosts; bench 
   t.is(prep.exitCode, 0, prep.all);
   t.regex(prep.all, /loadgen: .* in place \(sha256 checked\), helper runs/);
   t.regex(prep.all, /dut1: .* in place \(sha256 checked\), helper runs/);
-  t.true(existsSync(path.join(dir, 'dut1-bench', 'xdpb')));
+  t.true(existsSync(path.join(benchDirOf('dut1'), 'xdpb')));
 
   const out = path.join(dir, 'run1');
   const r = await benchInCtl(['run', '--config', cfg, '--out', out]);
@@ -181,13 +174,21 @@ test.serial('the safety check refuses the DUT host\'s management interface (defa
   if (unavailable) return t.fail(`needs ${unavailable}`);
   t.timeout(120_000);
   const cfg = writeConfig('lab-mgmt.yaml', labYaml({ dutIf: dut!.hostDev }));
-  const r = await benchInCtl(['run', '--config', cfg, '--out', path.join(dir, 'refused')], 120_000);
+  const out = path.join(dir, 'refused');
+  const r = await benchInCtl(['run', '--config', cfg, '--out', out], 120_000);
   t.is(r.exitCode, 2, r.all);
+  t.false(existsSync(out), 'a refusal creates nothing: no out dir, no results file');
   t.regex(r.all, new RegExp(`refusing to attach an XDP program to ${dut!.hostDev} on dut1: it carries the IPv4 default route`));
   t.regex(r.all, /SSH session/);
   t.regex(r.all, new RegExp(`--force-interface ${dut!.hostDev}`));
   t.deepEqual(await leftoversOn(dut!, dut!.hostDev), []);
   t.false(existsSync(lockFile(dut!.hostDev)), 'the refusal came before the DUT lock');
+  // The prepared lab's own interfaces: the dry run's verdict is ok on both, the hosts ready, exit 0.
+  const dry = await benchInCtl(['run', '--config', path.join(dir, 'lab.yaml'), '--dry-run'], 120_000);
+  t.is(dry.exitCode, 0, dry.all);
+  t.regex(dry.stdout, new RegExp(`generator port0 ${GEN_IF} on loadgen: ok`));
+  t.regex(dry.stdout, new RegExp(`dut port0 ${DUT_IF} on dut1: ok`));
+  t.regex(dry.stdout, /hosts ready: this build's helper and objects in place/);
 });
 
 test.serial('a dropped SSH connection mid-run: the case fails with the cause, the DUT host cleans up by itself (guard), the run ends', async (t) => {

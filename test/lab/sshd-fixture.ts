@@ -54,9 +54,13 @@ export async function sshdAvailable(): Promise<string | null> {
  * `controllerNetns`: an existing controller namespace to wire this host to
  * (several "lab hosts" behind one controller); it is not deleted by stop().
  * `defaultRoute`: the host's default route goes via the controller, over
- * its management link, as on a real lab host.
+ * its management link, as on a real lab host. `splitDefault`: the same as
+ * 0.0.0.0/1 + 128.0.0.0/1 (as VPNs install it) and no default route.
+ * `altname`: an alternative name for the host's management interface.
  */
-export async function startSshd(opts: { subnet: number; port?: number; clientAliveS?: number; controllerNetns?: string; defaultRoute?: boolean }): Promise<SshdFixture> {
+export async function startSshd(opts: {
+  subnet: number; port?: number; clientAliveS?: number; controllerNetns?: string; defaultRoute?: boolean; splitDefault?: boolean; altname?: string;
+}): Promise<SshdFixture> {
   const id = randomBytes(3).toString('hex');
   const hostNetns = `${TEST_NETNS_PREFIX}${id}-host`;
   const controllerNetns = opts.controllerNetns ?? `${TEST_NETNS_PREFIX}${id}-ctl`;
@@ -67,7 +71,6 @@ export async function startSshd(opts: { subnet: number; port?: number; clientAli
   const port = opts.port ?? 20_000 + Math.floor(Math.random() * 20_000);
   const dir = mkdtempSync(path.join(tmpdir(), `${TEST_NETNS_PREFIX}ssh-`));
   let child: ReturnType<typeof execa> | undefined;
-  let madeRunSshd = false;
 
   const stop = async () => {
     await closeMaster(target).catch(() => undefined);
@@ -90,7 +93,6 @@ export async function startSshd(opts: { subnet: number; port?: number; clientAli
       await execa('ip', ['netns', 'del', ns], { reject: false, timeout: 5000 });
     }
     rmSync(dir, { recursive: true, force: true });
-    if (madeRunSshd) rmSync('/run/sshd', { recursive: true, force: true });
   };
 
   const target: SshTarget = {
@@ -115,6 +117,10 @@ export async function startSshd(opts: { subnet: number; port?: number; clientAli
       await sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     }
     if (opts.defaultRoute) await sh(['ip', '-n', hostNetns, 'route', 'add', 'default', 'via', controllerIp]);
+    if (opts.splitDefault) {
+      for (const half of ['0.0.0.0/1', '128.0.0.0/1']) await sh(['ip', '-n', hostNetns, 'route', 'add', half, 'via', controllerIp]);
+    }
+    if (opts.altname) await sh(['ip', '-n', hostNetns, 'link', 'property', 'add', 'dev', hostDev, 'altname', opts.altname]);
     await sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'xdpb-test-host', '-f', path.join(dir, 'host_key')]);
     await sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'xdpb-test-user', '-f', target.identityFile]);
     const hostPub = readFileSync(path.join(dir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
@@ -140,10 +146,10 @@ export async function startSshd(opts: { subnet: number; port?: number; clientAli
       'Subsystem sftp internal-sftp',
       '',
     ].join('\n'));
-    if (!existsSync('/run/sshd')) {
-      mkdirSync('/run/sshd', { mode: 0o755 }); // sshd's privilege separation directory
-      madeRunSshd = true;
-    }
+    // sshd's privilege separation directory. Made if missing and left in place: every sshd on this
+    // machine shares it, and removing it under a running one (another test file, another run) makes
+    // each new connection fail with "kex_exchange_identification: Connection reset by peer".
+    if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
     await sh([SSHD, '-t', '-f', path.join(dir, 'sshd_config')]);
     child = execa('ip', ['netns', 'exec', hostNetns, SSHD, '-D', '-e', '-f', path.join(dir, 'sshd_config')], { reject: false, stdin: 'ignore' });
     // Listening? Bounded: 50 tries, 100 ms apart.
@@ -168,4 +174,19 @@ export async function startSshd(opts: { subnet: number; port?: number; clientAli
     await stop();
     throw err;
   }
+}
+
+/** The `hosts:` entry of a lab config that reaches this fixture (YAML lines; benchDir quoted, it may hold anything). */
+export function labHostYaml(f: SshdFixture, name: string, benchDir: string, options = '{ ConnectTimeout: 5, ServerAliveInterval: 1, ServerAliveCountMax: 3 }'): string {
+  return [
+    `  ${name}:`,
+    '    kind: ssh',
+    '    user: root',
+    `    host: ${f.hostIp}`,
+    `    port: ${f.port}`,
+    `    identity: ${f.target.identityFile}`,
+    `    knownHosts: ${f.target.knownHostsFile}`,
+    `    benchDir: ${JSON.stringify(benchDir)}`,
+    `    options: ${options}`,
+  ].join('\n');
 }

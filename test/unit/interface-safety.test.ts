@@ -3,19 +3,113 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT } from '../../harness/errors.ts';
 import {
-  assertSafeToAttach, findProtectedInterfaces, parseSshConnection, ProtectedInterfaceError, protectedInterfacesFrom, SAFETY_COMMANDS,
+  assertSafeToAttach, findProtectedInterfaces, parseSshConnection, parseSshdSockets, ProtectedInterfaceError, protectedInterfacesFrom, SAFETY_COMMANDS,
   type SafetyReadings,
 } from '../../harness/interface-safety.ts';
 import type { Exec } from '../../harness/host-exec.ts';
 import { REPO_ROOT } from '../../harness/paths.ts';
 
-function readings(name: string): SafetyReadings {
-  return (JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'lab', `${name}.json`), 'utf8')) as { readings: SafetyReadings }).readings;
+function fixture(name: string): { readings: SafetyReadings; meta?: Record<string, string | number> } {
+  return JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'lab', `${name}.json`), 'utf8')) as { readings: SafetyReadings; meta?: Record<string, string | number> };
 }
+
+function readings(name: string): SafetyReadings {
+  return fixture(name).readings;
+}
+
+/** Captured by test/fixtures/capture-safety-split.ts: an sshd fixture host with a split default route and altnames, read without SSH_CONNECTION. */
+const SPLIT = fixture('safety-split-default');
+const MGMT = String(SPLIT.meta!.mgmtDev);
+
+test('a split default route (0/1 + 128/1, ::/1 + 8000::/1) and an SSH session found from the sockets protect the management interface; a /15 does not', (t) => {
+  const pid = /pid=(\d+)/.exec(SPLIT.readings.sockets!)![1];
+  const session = `an SSH session from ${SPLIT.meta!.controllerIp} to ${SPLIT.meta!.hostIp}:${SPLIT.meta!.port} (sshd pid ${pid})`;
+  t.is(SPLIT.readings.sshConnection, null, 'no SSH_CONNECTION (as under sudo)');
+  t.deepEqual(protectedInterfacesFrom(SPLIT.readings), [{
+    ifname: MGMT,
+    altnames: ['xdpbt-mgmt-alt'],
+    reasons: [
+      `carries the route to 0.0.0.0/1 via ${SPLIT.meta!.controllerIp} (a split default route, as VPNs install: wider than any LAN)`,
+      `carries the route to 128.0.0.0/1 via ${SPLIT.meta!.controllerIp} (a split default route, as VPNs install: wider than any LAN)`,
+      'carries the route to ::/1 via 2001:db8:233::1 (a split default route, as VPNs install: wider than any LAN)',
+      'carries the route to 8000::/1 via 2001:db8:233::1 (a split default route, as VPNs install: wider than any LAN)',
+      `holds the address ${SPLIT.meta!.hostIp} of ${session}`,
+      `carries ${session} (the route back to ${SPLIT.meta!.controllerIp})`,
+    ],
+  }], 'fxd0 (198.18.0.0/15, local and multicast routes on every interface) stays usable');
+});
+
+test('each half of a split default protects on its own; without them (and the session) nothing is protected', (t) => {
+  const r = SPLIT.readings;
+  const routes = JSON.parse(r.routes4) as { dst: string }[];
+  const only = (dst: string) => protectedInterfacesFrom({ ...r, routes6: '[]', sockets: '', routes4: JSON.stringify(routes.filter((x) => x.dst !== dst)) });
+  t.deepEqual(only('0.0.0.0/1').map((p) => p.ifname), [MGMT]);
+  t.deepEqual(only('128.0.0.0/1').map((p) => p.ifname), [MGMT]);
+  const none = JSON.stringify(routes.filter((x) => !x.dst.endsWith('/1')));
+  t.deepEqual(protectedInterfacesFrom({ ...r, routes4: none, routes6: '[]', sockets: '' }), []);
+});
+
+test('the split-default bound: /7 is management, /8 a LAN; multicast, unreachable and local routes never protect (ip -j route shape, hand-written)', (t) => {
+  const routes4 = JSON.stringify([
+    { dst: '10.0.0.0/8', gateway: '198.18.9.1', dev: 'lan8', flags: [] },
+    { dst: '12.0.0.0/7', gateway: '198.18.9.1', dev: 'wide7', flags: [] },
+    { dst: '224.0.0.0/4', dev: 'mcast', flags: [] },
+    { type: 'unreachable', dst: 'default', dev: 'lo', table: '9', flags: [] },
+    { type: 'local', dst: '127.0.0.0/8', dev: 'lo', table: 'local', flags: [] },
+  ]);
+  const routes6 = JSON.stringify([
+    { dst: '2000::/3', gateway: 'fe80::1', dev: 'wg0', flags: [] },
+    { dst: 'fd00::/16', dev: 'ula16', flags: [] },
+    { type: 'multicast', dst: 'ff00::/8', dev: 'lan8', table: 'local', flags: [] },
+  ]);
+  const list = protectedInterfacesFrom({ routes4, routes6, addrs: '[]', links: '[]', sshConnection: null, routeToClient: null });
+  t.deepEqual(list.map((p) => p.ifname), ['wg0', 'wide7']);
+});
+
+test('altnames: naming the management interface by its altname is refused and says whose; forcing by either name works; another altname passes', (t) => {
+  const list = protectedInterfacesFrom(SPLIT.readings);
+  const err = t.throws(() => assertSafeToAttach('xdpbt-mgmt-alt', list, [], 'dut1'), { instanceOf: ProtectedInterfaceError })!;
+  t.is(err.exitCode, EXIT.usage);
+  t.true(err.message.startsWith(`refusing to attach an XDP program to xdpbt-mgmt-alt (an altname of ${MGMT}) on dut1: it carries the route to 0.0.0.0/1`), err.message);
+  t.true(err.message.endsWith('--force-interface xdpbt-mgmt-alt'));
+  t.true(assertSafeToAttach('xdpbt-mgmt-alt', list, ['xdpbt-mgmt-alt']).forced);
+  t.true(assertSafeToAttach('xdpbt-mgmt-alt', list, [MGMT]).forced);
+  t.true(assertSafeToAttach(MGMT, list, ['xdpbt-mgmt-alt']).forced);
+  t.deepEqual(assertSafeToAttach('xdpbt-data-alt', list, []), { ifname: 'xdpbt-data-alt', forced: false, reasons: [] });
+});
+
+test('parseSshdSockets: the captured line; IPv6, a zone, IPv4-mapped and OpenSSH 9.8 sshd-session (hand-written in ss\'s format); other processes ignored', (t) => {
+  const captured = parseSshdSockets(SPLIT.readings.sockets!);
+  t.is(captured.length, 1);
+  t.like(captured[0], { localAddress: SPLIT.meta!.hostIp, localPort: SPLIT.meta!.port, peerAddress: SPLIT.meta!.controllerIp });
+  const text = [
+    '0      0      [2001:db8::2]:22 [2001:db8::9]:50100 users:(("sshd-session",pid=77,fd=7))',
+    '0      0      [fe80::2]%eth1:22 [fe80::9]%eth1:50101 users:(("sshd",pid=78,fd=4),("sshd",pid=80,fd=4))',
+    '0      0      [::ffff:198.18.0.2]:22 [::ffff:198.18.0.9]:50102 users:(("sshd",pid=79,fd=4))',
+    '0      0      198.18.0.2:443 198.18.0.9:50103 users:(("nginx",pid=81,fd=9))',
+    'junk',
+  ].join('\n');
+  t.deepEqual(parseSshdSockets(text), [
+    { localAddress: '2001:db8::2', localPort: 22, peerAddress: '2001:db8::9', peerPort: 50100, zone: null, pid: 77 },
+    { localAddress: 'fe80::2', localPort: 22, peerAddress: 'fe80::9', peerPort: 50101, zone: 'eth1', pid: 78 },
+    { localAddress: '198.18.0.2', localPort: 22, peerAddress: '198.18.0.9', peerPort: 50102, zone: null, pid: 79 },
+  ]);
+});
+
+test('the session named by SSH_CONNECTION and the same one seen in the sockets is said once', (t) => {
+  const r = SPLIT.readings;
+  const [s] = parseSshdSockets(r.sockets!);
+  const withEnv = protectedInterfacesFrom({ ...r, sshConnection: `${s!.peerAddress} ${s!.peerPort} ${s!.localAddress} ${s!.localPort}`, routeToClient: r.routesToPeers![s!.peerAddress]! });
+  const reasons = withEnv[0]!.reasons.filter((x) => /SSH session/.test(x));
+  t.deepEqual(reasons.map((x) => x.replace(/ \(sshd pid \d+\)/, '')), [
+    `holds the address ${s!.localAddress} of the SSH session from ${s!.peerAddress} to ${s!.localAddress}:${s!.localPort}`,
+    `carries the SSH session from ${s!.peerAddress} to ${s!.localAddress}:${s!.localPort} (the route back to ${s!.peerAddress})`,
+  ]);
+});
 
 test('dev machine (captured): eth0 carries both default routes; nothing else is protected', (t) => {
   t.deepEqual(protectedInterfacesFrom(readings('safety-root')), [
-    { ifname: 'eth0', reasons: ['carries the IPv4 default route via 192.0.2.1', 'carries the IPv6 default route via fd00::1'] },
+    { ifname: 'eth0', altnames: [], reasons: ['carries the IPv4 default route via 192.0.2.1', 'carries the IPv6 default route via fd00::1'] },
   ]);
 });
 
@@ -24,6 +118,7 @@ test('multipath, a second table, a bridge and an SSH session (captured in a netn
   t.deepEqual(list, [
     {
       ifname: 'br0',
+      altnames: [],
       reasons: [
         'carries the IPv4 default route via 198.18.71.2 in table 100',
         'carries the IPv4 default route via 198.18.71.2 (multipath)',
@@ -31,8 +126,8 @@ test('multipath, a second table, a bridge and an SSH session (captured in a netn
         'carries the SSH session from 198.18.71.9 to 198.18.71.1:22 (the route back to 198.18.71.9)',
       ],
     },
-    { ifname: 'fxa0', reasons: ['carries the IPv4 default route via 198.18.70.2 (multipath)', 'carries the IPv6 default route via 2001:db8:70::2'] },
-    { ifname: 'fxa1', reasons: ['is a port of br0, which carries the IPv4 default route via 198.18.71.2 in table 100'] },
+    { ifname: 'fxa0', altnames: [], reasons: ['carries the IPv4 default route via 198.18.70.2 (multipath)', 'carries the IPv6 default route via 2001:db8:70::2'] },
+    { ifname: 'fxa1', altnames: [], reasons: ['is a port of br0, which carries the IPv4 default route via 198.18.71.2 in table 100'] },
   ]);
   t.false(list.some((p) => p.ifname === 'fxa2'), 'an unrelated interface stays usable');
 });
@@ -41,8 +136,8 @@ test('the SSH session alone protects its interface (no default route)', (t) => {
   const r = readings('safety-netns-multipath');
   const list = protectedInterfacesFrom({ ...r, routes4: '[]', routes6: '[]', routeToClient: null });
   t.deepEqual(list, [
-    { ifname: 'br0', reasons: ['holds the address 198.18.71.1 of the SSH session from 198.18.71.9 to 198.18.71.1:22'] },
-    { ifname: 'fxa1', reasons: ['is a port of br0, which holds the address 198.18.71.1 of the SSH session from 198.18.71.9 to 198.18.71.1:22'] },
+    { ifname: 'br0', altnames: [], reasons: ['holds the address 198.18.71.1 of the SSH session from 198.18.71.9 to 198.18.71.1:22'] },
+    { ifname: 'fxa1', altnames: [], reasons: ['is a port of br0, which holds the address 198.18.71.1 of the SSH session from 198.18.71.9 to 198.18.71.1:22'] },
   ]);
 });
 
@@ -103,6 +198,7 @@ test('findProtectedInterfaces runs read-only ip commands through the Exec it is 
       : key === SAFETY_COMMANDS.links.join(' ') ? r.links
       : key === 'printenv SSH_CONNECTION' ? r.sshConnection!
       : key === 'ip -j route get 198.18.71.9' ? r.routeToClient!
+      : key === 'ss -Htnp state established' ? ''
       : '';
     return { stdout, stderr: '', exitCode: 0, durationMs: 1 };
   };
@@ -110,11 +206,12 @@ test('findProtectedInterfaces runs read-only ip commands through the Exec it is 
   t.deepEqual(list, protectedInterfacesFrom(r));
   t.deepEqual(seen, [
     'printenv SSH_CONNECTION',
-    'ip -4 -j route show table all default',
-    'ip -6 -j route show table all default',
+    'ip -4 -j route show table all',
+    'ip -6 -j route show table all',
     'ip -j addr show',
     'ip -d -j link show',
     'ip -j route get 198.18.71.9',
+    'ss -Htnp state established',
   ]);
-  t.true(seen.every((c) => /^(ip (-4 |-6 |-d )?-j (route show|addr show|link show|route get)|printenv )/.test(c)), 'only reads');
+  t.true(seen.every((c) => /^(ip (-4 |-6 |-d )?-j (route show|addr show|link show|route get)|printenv |ss -Htnp state established$)/.test(c)), 'only reads');
 });

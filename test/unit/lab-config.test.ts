@@ -5,9 +5,11 @@ import path from 'node:path';
 import { expandLabPlan, LabConfigError, parseLabConfig, renderLabPlan, type LabConfig } from '../../harness/lab-config.ts';
 import { EXIT } from '../../harness/errors.ts';
 import { REPO_ROOT } from '../../harness/paths.ts';
+import { ALLOWED_SSH_OPTIONS } from '../../drivers/ssh.ts';
 
 const EXAMPLE = path.join(REPO_ROOT, 'scenarios', 'lab', 'example-lab.yaml');
 const FILE = '/tmp/lab/lab.yaml';
+const ALLOWED = Object.keys(ALLOWED_SSH_OPTIONS).join(', ');
 
 /** A valid minimal config; each bad case below changes one thing. */
 const GOOD = `
@@ -99,6 +101,24 @@ test('a local host and "modes: all"', (t) => {
   t.deepEqual(c.modes, ['native', 'generic', 'offload']);
 });
 
+test('a benchDir with spaces, quotes and other characters sh would read is accepted as it is', (t) => {
+  const c = parseLabConfig(FILE, GOOD.replace('identity: id_ed25519 }', `identity: id_ed25519, benchDir: "/opt/xdp bench/it's $(x) \\\\ ünï/" }`));
+  const gen = c.hosts.gen!;
+  t.is(gen.benchDir, "/opt/xdp bench/it's $(x) \\ ünï/");
+});
+
+test('ssh options a lab needs pass, each value checked (jump chains, algorithm lists, keep-alives, addressing)', (t) => {
+  const opts = '{ ConnectTimeout: 10, ServerAliveInterval: 5, ServerAliveCountMax: 3, TCPKeepAlive: no, Compression: yes, ConnectionAttempts: 2, ' +
+    'Ciphers: "+aes128-ctr", KexAlgorithms: "curve25519-sha256,curve25519-sha256@libssh.org", MACs: hmac-sha2-256, HostKeyAlgorithms: ssh-ed25519, ' +
+    'ProxyJump: "jump@bastion.lab:2222,198.18.100.1", CertificateFile: ~/.ssh/id-cert.pub, AddressFamily: inet, BindAddress: 198.18.100.5, RekeyLimit: 1G 1h, IPQoS: af21 cs1 }';
+  const c = parseLabConfig(FILE, GOOD.replace('identity: id_ed25519 }', `identity: id_ed25519, options: ${opts} }`));
+  const gen = c.hosts.gen!;
+  if (gen.kind !== 'ssh') return t.fail();
+  t.is(gen.options.ProxyJump, 'jump@bastion.lab:2222,198.18.100.1');
+  t.is(gen.options.TCPKeepAlive, 'no');
+  t.is(Object.keys(gen.options).length, 16);
+});
+
 /** [what, change to GOOD, expected problems (exactly these, in order)]. */
 const BAD: [string, (s: string) => string, string[]][] = [
   ['port out of range', (s) => s.replace('port: 2222', 'port: 70000'), ['hosts.dut.port: expected an integer 1..65535, got 70000']],
@@ -117,13 +137,30 @@ const BAD: [string, (s: string) => string, string[]][] = [
   ['no hosts', (s) => s.replace(/hosts:\n(  .*\n){2}/, 'hosts: {}\n'),
     ['hosts: expected at least 1 entry', 'roles.generator.host: no host named "gen": expected one of (none defined under hosts)', 'roles.dut.host: no host named "dut": expected one of (none defined under hosts)']],
   ['ssh option the harness sets', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, options: { StrictHostKeyChecking: "no" } }'),
-    ['hosts.gen.options.StrictHostKeyChecking: set by the harness (host keys always checked, multiplexed, batch mode); remove it']],
+    ['hosts.gen.options.StrictHostKeyChecking: set by the harness (host keys always checked against knownHosts:, batch mode, multiplexed, key from identity:); remove it']],
   ['ssh option that runs a command', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, options: { proxycommand: "nc %h %p" } }'),
-    ['hosts.gen.options.proxycommand: not allowed: it runs local commands or replaces the remote command (use ProxyJump for a jump host)']],
+    [`hosts.gen.options.proxycommand: not allowed (use ProxyJump for a jump host): a lab config may set only ${ALLOWED}`]],
+  // Issue 13: this pair passed validation and `bench lab prepare` ran the script.
+  ['X11 forwarding with a program of ours as xauth', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, options: { ForwardX11: yes, XAuthLocation: /tmp/script } }'),
+    [`hosts.gen.options.ForwardX11: not allowed: a lab config may set only ${ALLOWED}`, `hosts.gen.options.XAuthLocation: not allowed: a lab config may set only ${ALLOWED}`]],
+  ['agent forwarding', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, options: { ForwardAgent: yes } }'),
+    [`hosts.gen.options.ForwardAgent: not allowed (no agent: the key is given by identity:): a lab config may set only ${ALLOWED}`]],
+  ['a second key', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, options: { IdentityFile: ~/.ssh/other } }'),
+    ['hosts.gen.options.IdentityFile: set by the harness (host keys always checked against knownHosts:, batch mode, multiplexed, key from identity:); remove it (give the key as identity:)']],
   ['ssh option value on two lines', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, options: { ProxyJump: "a\\nb" } }'),
     ['hosts.gen.options.ProxyJump: expected a non-empty value on one line']],
+  ['jump host that would be a shell command', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, options: { ProxyJump: "jump@198.18.100.1;touch x" } }'),
+    ['hosts.gen.options.ProxyJump: jump host "jump@198.18.100.1;touch x": expected [user@]host[:port] (host a name or address not starting with -, port 1..65535), comma-separated for a chain']],
+  ['allowed options with bad values', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, options: { ConnectTimeout: 0, Compression: maybe, Ciphers: "aes128-ctr aes256-ctr" } }'),
+    ['hosts.gen.options.ConnectTimeout: expected an integer 1..3600', 'hosts.gen.options.Compression: expected one of yes, no',
+      'hosts.gen.options.Ciphers: expected a comma-separated list of algorithm names (like aes256-gcm@openssh.com,chacha20-poly1305@openssh.com)']],
+  ['one option twice in two spellings', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, options: { ConnectTimeout: 5, connecttimeout: 9 } }'),
+    ['hosts.gen.options.connecttimeout: ConnectTimeout is already given (ssh_config names ignore case; ssh would use the first)']],
   ['relative benchDir', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, benchDir: opt/x }'),
-    ['hosts.gen.benchDir: expected an absolute directory on that host, got "opt/x"']],
+    ['hosts.gen.benchDir: expected an absolute directory on that host (no control characters, no . or .. segments), got "opt/x"']],
+  ['benchDir with .. or a tab', (s) => s.replace('identity: id_ed25519 }', 'identity: id_ed25519, benchDir: /opt/../etc }').replace('knownHosts: kh }', 'knownHosts: kh, benchDir: "/opt/a\\tb" }'),
+    ['hosts.gen.benchDir: expected an absolute directory on that host (no control characters, no . or .. segments), got "/opt/../etc"',
+      'hosts.dut.benchDir: expected an absolute directory on that host (no control characters, no . or .. segments), got "/opt/a\\tb"']],
   ['role on an unknown host', (s) => s.replace('host: dut,', 'host: dut2,'), ['roles.dut.host: no host named "dut2": expected one of gen, dut']],
   ['missing role', (s) => s.replace(/  dut: \{ host: dut.*\n/, ''), ['roles.dut: missing: expected a mapping of host, interfaces, cpus, forceInterfaces']],
   ['interface name with a slash', (s) => s.replace('name: ens2f0', 'name: "ens2/0"'),

@@ -110,3 +110,11 @@ test('parsers: XDP features when an ip(8) reports them; errors name the tool', (
   t.is(parseEthtoolSpeedMbps('\tSpeed: 25000Mb/s\n'), 25000);
   t.is(parseEthtoolSpeedMbps('\tSpeed: Unknown!\n'), null);
 });
+
+test('parseIpLink: an interface named by its altname is the link that has it (captured: test/fixtures/capture-safety-split.ts)', (t) => {
+  const split = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'lab', 'safety-split-default.json'), 'utf8')) as { meta: { mgmtDev: string }; readings: { links: string } };
+  const index = (name: string) => (JSON.parse(split.readings.links) as { ifname: string; ifindex: number }[]).find((l) => l.ifname === name)!.ifindex;
+  t.like(parseIpLink(split.readings.links, 'xdpbt-mgmt-alt'), { ifname: 'xdpbt-mgmt-alt', ifindex: index(split.meta.mgmtDev) }, 'the name as given, the link it names');
+  t.is(parseIpLink(split.readings.links, 'xdpbt-data-alt').ifindex, index('fxd0'));
+  t.throws(() => parseIpLink(split.readings.links, 'xdpbt-nope'), { message: /did not list xdpbt-nope/ });
+});

@@ -65,6 +65,20 @@ test('sshArgv: host keys checked, batch mode, multiplexed, port, key, then user@
     '-o', 'ControlPath=/run/xdp-bench/ssh/%C',
     '-o', 'ControlPersist=60',
     '-o', 'LogLevel=ERROR',
+    '-o', 'ForwardAgent=no',
+    '-o', 'ForwardX11=no',
+    '-o', 'ForwardX11Trusted=no',
+    '-o', 'ClearAllForwardings=yes',
+    '-o', 'Tunnel=no',
+    '-o', 'PermitLocalCommand=no',
+    '-o', 'KnownHostsCommand=none',
+    '-o', 'RemoteCommand=none',
+    '-o', 'RequestTTY=no',
+    '-o', 'EscapeChar=none',
+    '-o', 'UpdateHostKeys=no',
+    '-o', 'PKCS11Provider=none',
+    '-o', 'ProxyCommand=none',
+    '-o', 'ConnectTimeout=10',
     '-o', 'ServerAliveInterval=5',
     '-p', '2222',
     '-i', '/keys/id_ed25519',
@@ -91,12 +105,33 @@ test('sshArgv refuses user, host or options that would become ssh options or com
   t.throws(() => sshArgv({ ...T, options: { proxyCommand: 'nc' } }, ['true']), { message: /not allowed/ });
 });
 
-test('sshOptionProblem', (t) => {
+test('sshOptionProblem: an allowlist, each value checked; the rest refused by name', (t) => {
   t.is(sshOptionProblem('ProxyJump', 'jump@198.18.100.1'), null);
+  t.is(sshOptionProblem('proxyjump', 'a@j1:2222,[2001:db8::1]:22,j3'), null, 'names ignore case, as in ssh_config');
+  t.is(sshOptionProblem('ConnectTimeout', '10'), null);
   t.regex(sshOptionProblem('UserKnownHostsFile', '/dev/null')!, /set by the harness/);
-  t.regex(sshOptionProblem('LocalCommand', 'x')!, /not allowed/);
+  t.regex(sshOptionProblem('StrictHostKeyChecking', 'accept-new')!, /set by the harness/);
+  for (const name of ['LocalCommand', 'PermitLocalCommand', 'ProxyCommand', 'KnownHostsCommand', 'XAuthLocation', 'ForwardX11', 'ForwardAgent', 'Match', 'Include',
+    'LocalForward', 'RemoteForward', 'DynamicForward', 'Tunnel', 'SendEnv', 'SetEnv', 'PKCS11Provider', 'SecurityKeyProvider', 'ControlPath', 'RemoteCommand', 'NoSuchOption']) {
+    t.regex(sshOptionProblem(name, 'x')!, /^(not allowed|set by the harness)/, name);
+  }
+  t.regex(sshOptionProblem('ProxyCommand', 'nc %h %p')!, /use ProxyJump/);
+  t.regex(sshOptionProblem('ProxyJump', '-oProxyCommand=x')!, /jump host/);
+  t.regex(sshOptionProblem('ProxyJump', 'a@b;id')!, /jump host/);
+  t.regex(sshOptionProblem('ProxyJump', 'a@b:99999')!, /port 1\.\.65535/);
+  t.regex(sshOptionProblem('CertificateFile', 'cert.pub')!, /absolute/);
   t.regex(sshOptionProblem('Bad-Name', 'x')!, /option name/);
   t.regex(sshOptionProblem('Ciphers', 'a\nb')!, /one line/);
+});
+
+test('sshArgv: a configured jump host replaces ProxyCommand=none (ssh uses the first of the two it sees)', (t) => {
+  const argv = sshArgv({ ...T, options: { ProxyJump: 'jump@198.18.100.1' } }, ['true']);
+  t.false(argv.includes('ProxyCommand=none'));
+  t.true(argv.includes('ProxyJump=jump@198.18.100.1'));
+  t.is(argv.indexOf('-F') + 1, argv.indexOf('none'), 'no ssh config file is read');
+  t.true(argv.includes('ConnectTimeout=10'), 'a default connect time-out');
+  const own = sshArgv({ ...T, options: { connecttimeout: '3' } }, ['true']);
+  t.false(own.includes('ConnectTimeout=10'), 'the config\'s own time-out is the one ssh sees first');
 });
 
 test('closeMasterArgv: ssh -O exit with the same ControlPath', (t) => {
