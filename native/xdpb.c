@@ -14,7 +14,8 @@
  *   query    --netns NS --dev IF
  *   devmap-set --map PIN --key K --netns NS --dev IF   (slot K -> IF, resolved inside NS)
  *   sample   --interval-ms N [--max-samples N] [--stats LABEL=PIN]... [--dev-stats LABEL=NS/IF]...
- *            [--snmp LABEL=NS]
+ *            [--snmp LABEL=NS]   (a source that cannot be opened fails; a device gone
+ *            later is "link":null with "error": see the sampling section)
  *   gen      --obj F --netns NS --dev IF --frame-hex HEX --duration-ms D
  *            [--cpus 0,1] [--rate-pps R] [--flows N] [--batch N]
  *   exec     --netns NS [--cpu N] -- PROGRAM ARGS...
