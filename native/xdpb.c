@@ -859,7 +859,7 @@ static int open_dev_source(const char *spec, struct dev_source *d, int home_netn
 	if (err)
 		return fail("open-device-counters", err, spec);
 
-	char why[320];
+	char why[512]; /* spec, device and netns: all bounded above */
 	struct ifreq ifr = dev_ifreq(d, NULL);
 	if (ioctl(d->sock, SIOCGIFINDEX, &ifr)) {
 		err = errno;
