@@ -7,6 +7,8 @@ cd "$(dirname "$(readlink -f "$0")")"
 APT_PACKAGES=(
   # BPF objects and the libbpf helper
   clang llvm libbpf-dev libelf-dev zlib1g-dev build-essential pkg-config
+  # gcc's ASan/UBSan runtimes: `make -C native sanitize` (test/native/sanitizers.test.ts)
+  libasan8 libubsan1
   # topology, attach, counters, generators
   iproute2 ethtool bpftool netsniff-ng tcpdump kmod openssh-server openssh-client
   # canvas (chart rendering) builds from source here

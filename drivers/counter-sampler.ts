@@ -4,6 +4,7 @@
 import readline from 'node:readline';
 import { XDPB_HELPER } from '../harness/paths.ts';
 import { localHost, type Host, type HostProcess } from './host.ts';
+import { refusalFrom, type HelperFailure } from './xdpb-helper.ts';
 
 export interface LinkStats {
   rx_packets: number;
@@ -16,19 +17,27 @@ export interface LinkStats {
   tx_dropped: number;
 }
 
+/** One device at one instant. A device that went away after the sampler opened it
+ * (topology torn down, replaced by another of the same name) has link null and `error`. */
 export interface DeviceCounters {
   link: LinkStats | null;
-  ethtool?: Record<string, number>;
+  /** Why link is null. */
+  error?: string;
+  /** Absent: the driver has no ethtool stats; null: they could not be read (ethtoolError says why). */
+  ethtool?: Record<string, number> | null;
+  ethtoolError?: string;
 }
 
 export interface RawSample {
   /** CLOCK_MONOTONIC, nanoseconds. */
   tNs: number;
-  /** Per stats map label: packets[action][cpu]. */
-  stats: Record<string, { packets: number[][] }>;
+  /** Per stats map label: packets[action][cpu]; null when the map could not be read (error says why). */
+  stats: Record<string, { packets: number[][] | null; error?: string }>;
   dev: Record<string, DeviceCounters>;
   /** Per namespace label: /proc/net/snmp groups (Ip, Udp) -> counter -> value. */
   snmp?: Record<string, Record<string, Record<string, number>>>;
+  /** Per namespace label whose /proc/net/snmp could not be read: why (its snmp entry is empty). */
+  snmpErrors?: Record<string, string>;
 }
 
 export interface SamplerSources {
@@ -41,9 +50,11 @@ export interface SamplerSources {
   snmp?: Record<string, string>;
 }
 
+/** One line of `xdpb sample`. A failure to open a source ({"ok":false}: no such map,
+ * netns or device) becomes a KernelRefusalError whose message names the source. */
 export function parseSampleLine(line: string): RawSample {
-  const s = JSON.parse(line) as RawSample & { ok?: boolean; error?: string };
-  if (s.ok === false) throw new Error(`counter sampler failed: ${line}`);
+  const s = JSON.parse(line) as RawSample & { ok?: boolean };
+  if (s.ok === false) throw refusalFrom(s as unknown as HelperFailure);
   if (typeof s.tNs !== 'number' || typeof s.stats !== 'object' || typeof s.dev !== 'object') {
     throw new Error(`counter sampler printed an unexpected line: ${line.slice(0, 200)}`);
   }

@@ -14,7 +14,7 @@ import { attachDut as attachLabDut, LOAD_CPU, loadFrame, measureLatency, type La
 import { liveGenerator } from '../drivers/live-generator.ts';
 import type { CaptureCheck, LatencyRecord, XdpMode } from './result-schema.ts';
 import { startCapture, verifyCaptureFile, type RunningCapture } from '../drivers/pcap-capture.ts';
-import { SOURCE } from './trial-analysis.ts';
+import { actionCounts, SOURCE } from './trial-analysis.ts';
 
 export interface LatencyPlan {
   modes: XdpMode[];
@@ -47,7 +47,7 @@ async function measureReflectorMax(lab: LatencyLab, statsPin: string, mode: XdpM
       const a = await sampler.sampleNow();
       await new Promise((r) => setTimeout(r, ms));
       const b = await sampler.sampleNow();
-      const tx = (s: typeof a) => s.stats[SOURCE.dutProgram]!.packets[3]!.reduce((x, y) => x + y, 0);
+      const tx = (s: typeof a) => actionCounts('program', s)[3]!; // XDP_TX; throws if the map could not be read
       return (tx(b) - tx(a)) / ((b.tNs - a.tNs) / 1e9);
     } finally {
       await gen.stop().catch(() => undefined);

@@ -25,7 +25,7 @@ import { assertValidResults } from './results-io.ts';
 import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSource, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
 import { findLeftovers, registerRun, removeLeftovers, resourcePrefix, unregisterRun } from './run-registry.ts';
 import { summarize } from './statistics.ts';
-import { actionCounts, analyseTrial, judgeCase, SOURCE } from './trial-analysis.ts';
+import { actionCounts, analyseTrial, judgeCase, linkCounter, SOURCE } from './trial-analysis.ts';
 import { runLatencyPhase, type LatencyPlan } from './latency-phase.ts';
 import { runProgRunPhase } from './prog-run-phase.ts';
 import { setUpLabRig, type LabRunOptions } from './lab-rig.ts';
@@ -310,7 +310,7 @@ async function calibrate(plan: RunPlan, rig: Rig, pktSizeBytes: number, stack: C
     stack.push('calibration sampler', () => sampler.stop());
     const w = await trafficWindow(plan, rig, sampler, { srcPort: 1024, dstPort: 9 }, pktSizeBytes, 0, plan.calibrationMs, signal);
     const dt = (w.end.tNs - w.start.tNs) / 1e9;
-    const field = (s: RawSample, f: 'tx_packets' | 'tx_dropped') => s.dev[SOURCE.genDev]?.link?.[f] ?? 0;
+    const field = (s: RawSample, f: 'tx_packets' | 'tx_dropped') => linkCounter(s, SOURCE.genDev, f);
     const offered = (field(w.end, 'tx_packets') + field(w.end, 'tx_dropped') - field(w.start, 'tx_packets') - field(w.start, 'tx_dropped')) / dt;
     log.info(`calibration: ${plan.generator.name} offers ${(offered / 1e6).toFixed(3)} Mpps at ${pktSizeBytes} B into native XDP_DROP`);
     return { pktSizeBytes, generator: plan.generator.name, offeredPps: offered, durationMs: dt * 1e3 };

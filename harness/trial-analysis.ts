@@ -19,6 +19,7 @@ export type ProofSource = 'none' | 'reflected-to-gen0' | 'redirected-to-gen1';
 function programPackets(s: RawSample, label: string): number[][] {
   const st = s.stats[label];
   if (!st) throw new Error(`sample has no program stats "${label}"`);
+  if (!st.packets) throw new Error(`the program stats "${label}" could not be read: ${st.error ?? 'no reason given'}`);
   return st.packets;
 }
 
@@ -28,7 +29,8 @@ function actionTotals(s: RawSample, label: string): number[] {
 
 function snmp(s: RawSample, label: string, group: 'Ip' | 'Udp', field: string): number {
   const v = s.snmp?.[label]?.[group]?.[field];
-  if (typeof v !== 'number') throw new Error(`sample has no /proc/net/snmp ${group} ${field} for "${label}"`);
+  const why = s.snmpErrors?.[label];
+  if (typeof v !== 'number') throw new Error(`sample has no /proc/net/snmp ${group} ${field} for "${label}"${why ? `: ${why}` : ''}`);
   return v;
 }
 
@@ -60,13 +62,26 @@ export function actionCounts(source: CounterSource, s: RawSample): number[] {
   return [0, received - pass - tx, pass, tx, 0];
 }
 
-function link(s: RawSample, label: string, field: 'rx_packets' | 'tx_packets' | 'tx_dropped' | 'rx_dropped'): number {
-  return s.dev[label]?.link?.[field] ?? 0;
+/**
+ * A link counter of a sampled device. A device the sample has no counters for
+ * (gone, replaced, never sampled) throws with the sampler's reason: a rate is
+ * never computed from a missing counter as if it were 0.
+ */
+export function linkCounter(s: RawSample, label: string, field: 'rx_packets' | 'tx_packets' | 'tx_dropped' | 'rx_dropped'): number {
+  const d = s.dev[label];
+  if (!d) throw new Error(`the counter sample has no device "${label}"`);
+  if (!d.link) throw new Error(`no link counters for device "${label}": ${d.error ?? 'the sampler gave no reason'}`);
+  return d.link[field];
 }
 
-/** Sum of ethtool counters whose names match, or null if the driver has none. */
+const link = linkCounter;
+
+/** Sum of ethtool counters whose names match, or null if the driver has none; throws if they could not be read. */
 export function ethtoolSum(s: RawSample, label: string, pattern: RegExp): number | null {
-  const e = s.dev[label]?.ethtool;
+  const d = s.dev[label];
+  if (d?.error) throw new Error(`no counters for device "${label}": ${d.error}`);
+  if (d?.ethtool === null) throw new Error(`no ethtool counters for device "${label}": ${d.ethtoolError ?? 'the sampler gave no reason'}`);
+  const e = d?.ethtool;
   if (!e) return null;
   let sum = 0;
   let found = false;

@@ -14,7 +14,8 @@
  *   query    --netns NS --dev IF
  *   devmap-set --map PIN --key K --netns NS --dev IF   (slot K -> IF, resolved inside NS)
  *   sample   --interval-ms N [--max-samples N] [--stats LABEL=PIN]... [--dev-stats LABEL=NS/IF]...
- *            [--snmp LABEL=NS]
+ *            [--snmp LABEL=NS]   (a source that cannot be opened fails; a device gone
+ *            later is "link":null with "error": see the sampling section)
  *   gen      --obj F --netns NS --dev IF --frame-hex HEX --duration-ms D
  *            [--cpus 0,1] [--rate-pps R] [--flows N] [--batch N]
  *   exec     --netns NS [--cpu N] -- PROGRAM ARGS...
@@ -61,8 +62,6 @@
 
 #define EXIT_USAGE 2
 
-#define MAX_ITEMS 16
-
 static int usage(const char *msg)
 {
 	fprintf(stderr, "xdpb: %s (see the header of native/xdpb.c for the subcommands)\n", msg);
@@ -70,22 +69,28 @@ static int usage(const char *msg)
 }
 
 /* ---- argument helpers ---- */
+/* Repeated options (--set, --stats, ...) are lists as long as the command
+ * line: no fixed cap to overflow or to drop options at. */
 struct args {
-	const char *guard_devs[MAX_ITEMS], *kills[MAX_ITEMS];
+	const char **guard_devs, **kills;
 	int nguard_devs, nkills;
 	long long idle_timeout_ms;
 	const char *obj, *pin_dir, *prog, *prog_name, *netns, *dev, *mode, *map, *frame_hex, *cpus, *key_hex, *value_hex;
-	const char *sets[MAX_ITEMS];
+	const char **sets; /* room for 2 more: gen appends its own knobs */
 	int nsets;
-	const char *stats[MAX_ITEMS];
+	const char **stats;
 	int nstats;
-	const char *devs[MAX_ITEMS];
+	const char **devs;
 	int ndevs;
-	const char *snmps[MAX_ITEMS];
+	const char **snmps;
 	int nsnmps;
 	long long key, interval_ms, max_samples, duration_ms, rate_pps, flows, batch, cpu, offload_max_entries, id;
 	char **rest;
 };
+
+/* The lists' storage: one block, released at exit. */
+static const char **arg_lists;
+static void free_arg_lists(void) { free(arg_lists); }
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
@@ -95,17 +100,33 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->flows = 1;
 	a->batch = 64;
 	a->cpu = -1;
+	size_t per_list = (size_t)argc / 2 + 3;
+	arg_lists = calloc(6 * per_list, sizeof(*arg_lists));
+	if (!arg_lists || atexit(free_arg_lists)) {
+		fprintf(stderr, "xdpb: out of memory\n");
+		return EXIT_FAIL;
+	}
+	a->guard_devs = arg_lists;
+	a->kills = arg_lists + per_list;
+	a->sets = arg_lists + 2 * per_list;
+	a->stats = arg_lists + 3 * per_list;
+	a->devs = arg_lists + 4 * per_list;
+	a->snmps = arg_lists + 5 * per_list;
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i];
 		if (!strcmp(k, "--")) {
 			a->rest = &argv[i + 1];
 			return 0;
 		}
-		if (i + 1 >= argc)
-			return usage("option without a value");
+		if (i + 1 >= argc) {
+			fprintf(stderr, "xdpb: option %s without a value\n", k);
+			return EXIT_USAGE;
+		}
 		const char *v = argv[++i];
 #define STR(name, field) if (!strcmp(k, name)) { a->field = v; continue; }
-#define NUM(name, field) if (!strcmp(k, name)) { char *e; a->field = strtoll(v, &e, 0); if (*e) return usage("not a number"); continue; }
+#define NUM(name, field) if (!strcmp(k, name)) { if (parse_ll(v, &a->field)) { \
+		fprintf(stderr, "xdpb: %s takes an integer, got '%s'\n", k, v); return EXIT_USAGE; } continue; }
+#define LIST(name, field, n) if (!strcmp(k, name)) { a->field[a->n++] = v; continue; }
 		STR("--obj", obj) STR("--pin-dir", pin_dir) STR("--prog", prog) STR("--prog-name", prog_name)
 		STR("--netns", netns) STR("--dev", dev) STR("--mode", mode) STR("--map", map)
 		STR("--frame-hex", frame_hex) STR("--cpus", cpus) STR("--key-hex", key_hex) STR("--value-hex", value_hex)
@@ -113,15 +134,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 		NUM("--max-samples", max_samples) NUM("--duration-ms", duration_ms) NUM("--rate-pps", rate_pps)
 		NUM("--flows", flows) NUM("--batch", batch) NUM("--cpu", cpu)
 		NUM("--offload-max-entries", offload_max_entries) NUM("--id", id)
+		NUM("--idle-timeout-ms", idle_timeout_ms)
+		LIST("--set", sets, nsets) LIST("--stats", stats, nstats) LIST("--dev-stats", devs, ndevs)
+		LIST("--snmp", snmps, nsnmps) LIST("--guard-dev", guard_devs, nguard_devs) LIST("--kill-matching", kills, nkills)
 #undef STR
 #undef NUM
-		if (!strcmp(k, "--set") && a->nsets < MAX_ITEMS) { a->sets[a->nsets++] = v; continue; }
-		if (!strcmp(k, "--stats") && a->nstats < MAX_ITEMS) { a->stats[a->nstats++] = v; continue; }
-		if (!strcmp(k, "--dev-stats") && a->ndevs < MAX_ITEMS) { a->devs[a->ndevs++] = v; continue; }
-		if (!strcmp(k, "--snmp") && a->nsnmps < MAX_ITEMS) { a->snmps[a->nsnmps++] = v; continue; }
-		if (!strcmp(k, "--guard-dev") && a->nguard_devs < MAX_ITEMS) { a->guard_devs[a->nguard_devs++] = v; continue; }
-		if (!strcmp(k, "--kill-matching") && a->nkills < MAX_ITEMS) { a->kills[a->nkills++] = v; continue; }
-		if (!strcmp(k, "--idle-timeout-ms")) { char *e; a->idle_timeout_ms = strtoll(v, &e, 0); if (*e) return usage("not a number"); continue; }
+#undef LIST
 		fprintf(stderr, "xdpb: unknown option %s\n", k);
 		return EXIT_USAGE;
 	}
@@ -166,7 +184,20 @@ static int set_rodata(struct bpf_object *obj, const char *assign)
 		return -EINVAL;
 	memcpy(name, assign, eq - assign);
 	name[eq - assign] = 0;
-	unsigned long long val = strtoull(eq + 1, NULL, 0);
+	/* The whole value or nothing: "x=abc" is not 0, "x=300" does not fit a u8. */
+	long long sval = 0;
+	unsigned long long val;
+	char *end;
+	errno = 0;
+	if (eq[1] == '-') {
+		if (parse_ll(eq + 1, &sval))
+			return -EINVAL;
+		val = (unsigned long long)sval;
+	} else {
+		val = strtoull(eq + 1, &end, 0);
+		if (!eq[1] || *end || errno || isspace((unsigned char)eq[1]) || eq[1] == '+')
+			return -EINVAL;
+	}
 
 	bpf_object__for_each_map(map, obj) {
 		const char *n = bpf_map__name(map);
@@ -190,6 +221,8 @@ static int set_rodata(struct bpf_object *obj, const char *assign)
 			continue;
 		if (!data || vs->offset + vs->size > size)
 			return -EINVAL;
+		if (vs->size < 8 && (eq[1] == '-' ? sval < -(1LL << (8 * vs->size - 1)) : val >> (8 * vs->size)))
+			return -ERANGE;
 		switch (vs->size) {
 		case 1: { __u8 v = (__u8)val; memcpy(data + vs->offset, &v, 1); break; }
 		case 2: { __u16 v = (__u16)val; memcpy(data + vs->offset, &v, 2); break; }
@@ -265,22 +298,54 @@ static void tag_hex(const struct bpf_prog_info *info, char out[BPF_TAG_SIZE * 2 
 		sprintf(out + 2 * i, "%02x", info->tag[i]);
 }
 
+/* Undoes the first nprogs/nmaps pins of pin_all (in its order), and DIR if it made it:
+ * a failed load leaves nothing behind, and never removes pins it did not make. */
+static void unpin_first(struct bpf_object *obj, const char *dir, bool made_dir, int nprogs, int nmaps)
+{
+	char path[PATH_MAX];
+	struct bpf_program *p;
+	struct bpf_map *m;
+
+	bpf_object__for_each_program(p, obj) {
+		if (nprogs <= 0)
+			break;
+		if (bpf_program__fd(p) < 0)
+			continue;
+		if (!format_path(path, sizeof(path), "%s/prog_%s", dir, bpf_program__name(p)))
+			unlink(path);
+		nprogs--;
+	}
+	bpf_object__for_each_map(m, obj) {
+		if (nmaps <= 0)
+			break;
+		if (strchr(bpf_map__name(m), '.') || bpf_map__fd(m) < 0)
+			continue;
+		bpf_map__unpin(m, NULL);
+		nmaps--;
+	}
+	if (made_dir)
+		rmdir(dir);
+}
+
 /* Pins every program and map under DIR; prints the load answer to `out` (NULL: silent). */
 static int pin_all(struct bpf_object *obj, const char *dir, FILE *out)
 {
-	char path[512];
+	char path[PATH_MAX]; /* the kernel's limit; longer is refused (ENAMETOOLONG), never cut */
 	struct bpf_program *p;
 	struct bpf_map *m;
-	int err;
+	int err, status, nprogs = 0, nmaps = 0;
 
-	if (mkdir(dir, 0700) && errno != EEXIST)
+	bool made_dir = mkdir(dir, 0700) == 0;
+	if (!made_dir && errno != EEXIST)
 		return fail("pin", errno, dir);
 	/* The answer is built in memory: a failure half-way prints only the failure. */
 	char *buf = NULL;
 	size_t buf_len = 0;
 	FILE *o = open_memstream(&buf, &buf_len);
-	if (!o)
-		return fail("pin", errno, dir);
+	if (!o) {
+		status = fail("pin", errno, dir);
+		goto undo;
+	}
 	fprintf(o, "{\"ok\":true,\"programs\":[");
 	bool first = true;
 	bpf_object__for_each_program(p, obj) {
@@ -289,12 +354,12 @@ static int pin_all(struct bpf_object *obj, const char *dir, FILE *out)
 		char tag[BPF_TAG_SIZE * 2 + 1];
 		if (bpf_program__fd(p) < 0)
 			continue; /* not loaded (an offload load takes one program) */
-		snprintf(path, sizeof(path), "%s/prog_%s", dir, bpf_program__name(p));
-		if ((err = bpf_program__pin(p, path))) {
-			fclose(o);
-			free(buf);
-			return fail("pin-program", -err, path);
+		if ((err = format_path(path, sizeof(path), "%s/prog_%s", dir, bpf_program__name(p))) ||
+		    (err = bpf_program__pin(p, path))) {
+			status = fail("pin-program", -err, path);
+			goto undo;
 		}
+		nprogs++;
 		bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len);
 		tag_hex(&info, tag);
 		fprintf(o, "%s{\"name\":", first ? "" : ",");
@@ -310,12 +375,11 @@ static int pin_all(struct bpf_object *obj, const char *dir, FILE *out)
 		const char *n = bpf_map__name(m);
 		if (strchr(n, '.') || bpf_map__fd(m) < 0)
 			continue; /* .rodata/.bss: internal, not pinned; or not created (offload) */
-		snprintf(path, sizeof(path), "%s/map_%s", dir, n);
-		if ((err = bpf_map__pin(m, path))) {
-			fclose(o);
-			free(buf);
-			return fail("pin-map", -err, path);
+		if ((err = format_path(path, sizeof(path), "%s/map_%s", dir, n)) || (err = bpf_map__pin(m, path))) {
+			status = fail("pin-map", -err, path);
+			goto undo;
 		}
+		nmaps++;
 		fprintf(o, "%s{\"name\":", first ? "" : ",");
 		json_str(o, n);
 		fprintf(o, ",\"pin\":");
@@ -329,6 +393,12 @@ static int pin_all(struct bpf_object *obj, const char *dir, FILE *out)
 		fputs(buf, out);
 	free(buf);
 	return 0;
+undo:
+	if (o)
+		fclose(o);
+	free(buf);
+	unpin_first(obj, dir, made_dir, nprogs, nmaps);
+	return status;
 }
 
 static int cmd_load(struct args *a)
@@ -425,8 +495,8 @@ static int cmd_query(struct args *a)
  * its ifindex and the inode of that device's network namespace (0 = none). */
 static int cmd_prog_info(struct args *a)
 {
-	if (a->id <= 0)
-		return usage("prog-info needs --id N");
+	if (a->id <= 0 || a->id > UINT32_MAX)
+		return usage("prog-info needs --id N (1..4294967295)");
 	int fd = bpf_prog_get_fd_by_id((__u32)a->id);
 	if (fd < 0)
 		return fail("open-program", errno, NULL);
@@ -453,8 +523,8 @@ static int cmd_prog_info(struct args *a)
 static int cmd_devmap_set(struct args *a)
 {
 	int ifindex, status;
-	if (!a->map || a->key < 0 || !a->dev || !a->netns)
-		return usage("devmap-set needs --map, --key, --netns and --dev");
+	if (!a->map || a->key < 0 || a->key > UINT32_MAX || !a->dev || !a->netns)
+		return usage("devmap-set needs --map, --key 0..4294967295, --netns and --dev");
 	if ((status = resolve_dev(a->netns, a->dev, &ifindex)))
 		return status;
 	int fd = bpf_obj_get(a->map);
@@ -509,59 +579,85 @@ static int cmd_inspect(struct args *a)
 	return 0;
 }
 
+/* Hex into a new buffer (hex digits only); 0, or -1 with nothing allocated. */
 static int parse_hex_alloc(const char *hex, unsigned char **out, size_t *len)
 {
-	size_t n = strlen(hex);
-	if (n % 2)
+	*out = calloc(1, strlen(hex) / 2 + 1);
+	if (!*out || parse_hex(hex, *out, strlen(hex) / 2, len)) {
+		free(*out);
+		*out = NULL;
 		return -1;
-	*out = calloc(1, n / 2 + 1);
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned int b;
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-			return -1;
-		(*out)[i] = (unsigned char)b;
 	}
-	*len = n / 2;
 	return 0;
 }
 
 /* Writes one entry (raw bytes, hex) into a pinned map, checking sizes first. */
 static int cmd_map_update(struct args *a)
 {
-	unsigned char *key, *val;
+	unsigned char *key = NULL, *val = NULL;
 	size_t klen, vlen;
 	char detail[256];
+	int fd = -1, status;
 
 	if (!a->map || !a->key_hex || !a->value_hex)
 		return usage("map-update needs --map, --key-hex and --value-hex");
-	if (parse_hex_alloc(a->key_hex, &key, &klen) || parse_hex_alloc(a->value_hex, &val, &vlen))
+	if (parse_hex_alloc(a->key_hex, &key, &klen) || parse_hex_alloc(a->value_hex, &val, &vlen)) {
+		free(key);
 		return usage("--key-hex/--value-hex must be even-length hex");
-	int fd = bpf_obj_get(a->map);
-	if (fd < 0)
-		return fail("open-pinned-map", errno, a->map);
+	}
+	fd = bpf_obj_get(a->map);
+	if (fd < 0) {
+		status = fail("open-pinned-map", errno, a->map);
+		goto out;
+	}
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return fail("map-info", errno, a->map);
-	if (klen != info.key_size || vlen != info.value_size) {
-		snprintf(detail, sizeof(detail), "map %s has %u-byte keys and %u-byte values; got %zu and %zu bytes",
-			 info.name, info.key_size, info.value_size, klen, vlen);
-		return fail("map-update", EINVAL, detail);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		status = fail("map-info", errno, a->map);
+		goto out;
 	}
-	if (bpf_map_update_elem(fd, key, val, BPF_ANY))
-		return fail("map-update", errno, a->map);
+	/* A per-CPU map takes one value per possible CPU, each rounded up to 8 bytes:
+	 * the kernel reads that much from our buffer. */
+	bool percpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_HASH ||
+		      info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH || info.type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+	int ncpus = libbpf_num_possible_cpus();
+	size_t want = percpu ? ((size_t)info.value_size + 7) / 8 * 8 * (size_t)(ncpus > 0 ? ncpus : 0) : info.value_size;
+	if (klen != info.key_size || vlen != want) {
+		snprintf(detail, sizeof(detail), "map %s has %u-byte keys and %zu-byte values%s; got %zu and %zu bytes",
+			 info.name, info.key_size, want, percpu ? " (one per possible CPU)" : "", klen, vlen);
+		status = fail("map-update", EINVAL, detail);
+		goto out;
+	}
+	if (bpf_map_update_elem(fd, key, val, BPF_ANY)) {
+		status = fail("map-update", errno, a->map);
+		goto out;
+	}
 	printf("{\"ok\":true}\n");
-	return 0;
+	status = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(key);
+	free(val);
+	return status;
 }
 
-/* ---- sampling: program stats, link stats and ethtool stats at one instant ---- */
+/* ---- sampling: program stats, link stats and ethtool stats at one instant ----
+ * A source that cannot be opened (no such map, netns or device) fails the
+ * command before the first sample. A device that goes away later (topology
+ * torn down, device replaced) is sampled as {"link":null,"error":WHY}: the
+ * other sources stay valid, and the harness refuses to compute a rate from it. */
 struct dev_source {
-	char label[64], dev[IFNAMSIZ];
+	char label[64], netns[128], dev[IFNAMSIZ];
+	int ifindex;   /* at open: a device made later under the same name is another device */
 	int sock;      /* created inside the device's netns */
 	int netdev_fd; /* /proc/self/net/dev opened inside the device's netns */
+	char *netdev_buf;
+	size_t netdev_cap;
 	struct ethtool_gstrings *strings;
 	struct ethtool_stats *stats;
-	__u32 n_stats;
+	__u32 n_stats;   /* names held in strings */
+	__u32 cap_stats; /* room in strings and stats */
 };
 
 struct stats_source {
@@ -579,122 +675,285 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int open_dev_source(const char *spec, struct dev_source *d, int home_netns)
+static const char *netns_name(const char *netns)
 {
-	/* LABEL=NETNS/IFNAME */
-	const char *eq = strchr(spec, '='), *slash = eq ? strchr(eq, '/') : NULL;
-	char netns[128];
-	if (!eq || !slash || (size_t)(eq - spec) >= sizeof(d->label) || (size_t)(slash - eq - 1) >= sizeof(netns) ||
-	    strlen(slash + 1) >= IFNAMSIZ)
-		return usage("--dev-stats takes LABEL=NETNS/IFNAME");
-	memset(d, 0, sizeof(*d));
-	memcpy(d->label, spec, eq - spec);
-	memcpy(netns, eq + 1, slash - eq - 1);
-	netns[slash - eq - 1] = 0;
-	strcpy(d->dev, slash + 1);
+	return *netns ? netns : "(the helper's own)";
+}
 
-	int err = enter_netns(netns);
-	if (err)
-		return fail("enter-netns", -err, netns);
-	d->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	d->netdev_fd = open("/proc/self/net/dev", O_RDONLY | O_CLOEXEC);
-	if (setns(home_netns, CLONE_NEWNET))
-		return fail("leave-netns", errno, netns);
-	if (d->sock < 0 || d->netdev_fd < 0)
-		return fail("open-device-counters", errno, spec);
+static struct ifreq dev_ifreq(const struct dev_source *d, void *data)
+{
+	struct ifreq ifr = { .ifr_data = data };
+	memcpy(ifr.ifr_name, d->dev, strlen(d->dev)); /* < IFNAMSIZ: checked at open */
+	return ifr;
+}
 
+/* The device's number of ethtool stats now (0: it has none), or -errno. */
+static long long ethtool_stats_count(struct dev_source *d)
+{
 	struct {
 		struct ethtool_sset_info hdr;
 		__u32 buf[1];
 	} sset = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_STATS } };
-	struct ifreq ifr = {};
-	strncpy(ifr.ifr_name, d->dev, IFNAMSIZ - 1);
-	ifr.ifr_data = (void *)&sset;
-	if (ioctl(d->sock, SIOCETHTOOL, &ifr) == 0 && sset.hdr.sset_mask)
-		d->n_stats = sset.hdr.data[0];
-	if (!d->n_stats)
-		return 0; /* device without ethtool stats: link stats only */
-	d->strings = calloc(1, sizeof(*d->strings) + d->n_stats * ETH_GSTRING_LEN);
-	d->stats = calloc(1, sizeof(*d->stats) + d->n_stats * sizeof(__u64));
+	struct ifreq ifr = dev_ifreq(d, &sset);
+	if (ioctl(d->sock, SIOCETHTOOL, &ifr))
+		return errno == EOPNOTSUPP ? 0 : -errno;
+	return sset.hdr.sset_mask ? sset.hdr.data[0] : 0;
+}
+
+/* (Re)reads the names of n stats. The kernel writes as many names (and later
+ * values) as the device has at that moment, whatever length we pass, so the
+ * buffers keep room for twice as many: a count that grows between our query
+ * and the read still fits, and a changed count is seen and read again. */
+static int ethtool_names(struct dev_source *d, __u32 n)
+{
+	if (n > (1u << 20))
+		return -E2BIG;
+	if (n > d->cap_stats) {
+		__u32 cap = 2 * n + 64;
+		free(d->strings);
+		free(d->stats);
+		d->strings = calloc(1, sizeof(*d->strings) + (size_t)cap * ETH_GSTRING_LEN);
+		d->stats = calloc(1, sizeof(*d->stats) + (size_t)cap * sizeof(__u64));
+		d->cap_stats = d->strings && d->stats ? cap : 0;
+		d->n_stats = 0;
+		if (!d->cap_stats)
+			return -ENOMEM;
+	}
 	d->strings->cmd = ETHTOOL_GSTRINGS;
 	d->strings->string_set = ETH_SS_STATS;
-	d->strings->len = d->n_stats;
-	ifr.ifr_data = (void *)d->strings;
+	d->strings->len = n;
+	struct ifreq ifr = dev_ifreq(d, d->strings);
 	if (ioctl(d->sock, SIOCETHTOOL, &ifr))
-		return fail("ethtool-strings", errno, d->dev);
+		return -errno;
+	if (d->strings->len != n)
+		return -EAGAIN;
+	d->n_stats = n;
 	return 0;
 }
 
-static void emit_link_stats(struct dev_source *d)
+/* ,"ethtool":{...} (nothing for a device without ethtool stats), or
+ * ,"ethtool":null,"ethtoolError":WHY. */
+static void emit_ethtool(struct dev_source *d)
 {
-	char buf[16384];
-	ssize_t n = pread(d->netdev_fd, buf, sizeof(buf) - 1, 0);
-	buf[n > 0 ? n : 0] = 0;
-	char pat[IFNAMSIZ + 2];
-	snprintf(pat, sizeof(pat), "%s:", d->dev);
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		while (*line == ' ')
-			line++;
-		if (strncmp(line, pat, strlen(pat)))
+	int err = 0;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		long long n = ethtool_stats_count(d);
+		if (n < 0) {
+			err = (int)-n;
+			break;
+		}
+		if (n == 0)
+			return;
+		if ((__u32)n != d->n_stats && (err = -ethtool_names(d, (__u32)n))) {
+			if (err == EAGAIN)
+				continue;
+			break;
+		}
+		d->stats->cmd = ETHTOOL_GSTATS;
+		d->stats->n_stats = d->n_stats;
+		struct ifreq ifr = dev_ifreq(d, d->stats);
+		if (ioctl(d->sock, SIOCETHTOOL, &ifr)) {
+			err = errno;
+			break;
+		}
+		if (d->stats->n_stats != d->n_stats) {
+			err = EAGAIN; /* the device's stats changed between the names and the values */
 			continue;
-		unsigned long long v[16] = {};
-		sscanf(line + strlen(pat), "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-		       &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]);
-		printf("\"link\":{\"rx_bytes\":%llu,\"rx_packets\":%llu,\"rx_errors\":%llu,\"rx_dropped\":%llu,"
-		       "\"tx_bytes\":%llu,\"tx_packets\":%llu,\"tx_errors\":%llu,\"tx_dropped\":%llu}",
-		       v[0], v[1], v[2], v[3], v[8], v[9], v[10], v[11]);
+		}
+		printf(",\"ethtool\":{");
+		for (__u32 k = 0; k < d->n_stats; k++) {
+			char name[ETH_GSTRING_LEN + 1] = {};
+			memcpy(name, d->strings->data + k * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+			printf("%s", k ? "," : "");
+			json_str(stdout, name);
+			printf(":%llu", (unsigned long long)d->stats->data[k]);
+		}
+		printf("}");
 		return;
 	}
-	printf("\"link\":null");
+	char why[256];
+	snprintf(why, sizeof(why), "ethtool stats of %s in netns %s: %s", d->dev, netns_name(d->netns), strerror(err));
+	printf(",\"ethtool\":null,\"ethtoolError\":");
+	json_str(stdout, why);
+}
+
+/* NULL if the device is the one opened; else why not (gone, or replaced by
+ * another device of the same name, whose counters started again). */
+static const char *device_changed(struct dev_source *d, char *why, size_t cap)
+{
+	struct ifreq ifr = dev_ifreq(d, NULL);
+	if (ioctl(d->sock, SIOCGIFINDEX, &ifr)) {
+		snprintf(why, cap, "device %s is gone from netns %s (%s)", d->dev, netns_name(d->netns), strerror(errno));
+		return why;
+	}
+	if (ifr.ifr_ifindex != d->ifindex) {
+		snprintf(why, cap, "device %s in netns %s was replaced (ifindex %d, now %d): its counters started again",
+			 d->dev, netns_name(d->netns), d->ifindex, ifr.ifr_ifindex);
+		return why;
+	}
+	return NULL;
+}
+
+/* The device's 16 counters from /proc/net/dev, which is read whole: it grows
+ * with the number of interfaces (~130 bytes each). 0, or -errno and why. */
+static int read_link_stats(struct dev_source *d, unsigned long long v[16], char *why, size_t cap)
+{
+	size_t len, dl = strlen(d->dev);
+	int err = read_whole_fd(d->netdev_fd, &d->netdev_buf, &d->netdev_cap, &len);
+	if (err) {
+		snprintf(why, cap, "reading /proc/net/dev of netns %s: %s", netns_name(d->netns), strerror(-err));
+		return err;
+	}
+	for (char *save = NULL, *line = strtok_r(d->netdev_buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		while (*line == ' ')
+			line++;
+		if (strncmp(line, d->dev, dl) || line[dl] != ':')
+			continue;
+		if (sscanf(line + dl + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12],
+			   &v[13], &v[14], &v[15]) != 16) {
+			snprintf(why, cap, "unexpected /proc/net/dev line for %s: %.100s", d->dev, line);
+			return -EPROTO;
+		}
+		return 0;
+	}
+	snprintf(why, cap, "device %s is not in /proc/net/dev of netns %s", d->dev, netns_name(d->netns));
+	return -ENODEV;
+}
+
+static void close_dev_source(struct dev_source *d)
+{
+	if (d->sock >= 0)
+		close(d->sock);
+	if (d->netdev_fd >= 0)
+		close(d->netdev_fd);
+	free(d->netdev_buf);
+	free(d->strings);
+	free(d->stats);
+}
+
+static int open_dev_source(const char *spec, struct dev_source *d, int home_netns)
+{
+	/* LABEL=NETNS/IFNAME */
+	const char *eq = strchr(spec, '='), *slash = eq ? strchr(eq, '/') : NULL;
+	d->sock = d->netdev_fd = -1;
+	if (!eq || !slash || eq == spec || (size_t)(eq - spec) >= sizeof(d->label) ||
+	    (size_t)(slash - eq - 1) >= sizeof(d->netns) || !slash[1] || strlen(slash + 1) >= IFNAMSIZ) {
+		fprintf(stderr, "xdpb: --dev-stats takes LABEL=NETNS/IFNAME (label < 64, netns < 128, name < %d bytes), got '%s'\n",
+			IFNAMSIZ, spec);
+		return EXIT_USAGE;
+	}
+	memcpy(d->label, spec, eq - spec);
+	memcpy(d->netns, eq + 1, slash - eq - 1);
+	memcpy(d->dev, slash + 1, strlen(slash + 1));
+
+	int err = enter_netns(d->netns);
+	if (err)
+		return fail("enter-netns", -err, d->netns);
+	d->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	err = d->sock < 0 ? errno : 0;
+	d->netdev_fd = open("/proc/self/net/dev", O_RDONLY | O_CLOEXEC);
+	err = err ? err : d->netdev_fd < 0 ? errno : 0;
+	if (setns(home_netns, CLONE_NEWNET))
+		return fail("leave-netns", errno, d->netns);
+	if (err)
+		return fail("open-device-counters", err, spec);
+
+	char why[512]; /* spec, device and netns: all bounded above */
+	struct ifreq ifr = dev_ifreq(d, NULL);
+	if (ioctl(d->sock, SIOCGIFINDEX, &ifr)) {
+		err = errno;
+		snprintf(why, sizeof(why), "%s: no device %s in netns %s", spec, d->dev, netns_name(d->netns));
+		return fail("resolve-device", err, why);
+	}
+	d->ifindex = ifr.ifr_ifindex;
+	unsigned long long v[16];
+	if ((err = read_link_stats(d, v, why, sizeof(why))))
+		return fail("link-stats", -err, why);
+
+	long long n = ethtool_stats_count(d);
+	if (n < 0)
+		return fail("ethtool-stats", (int)-n, d->dev);
+	for (int attempt = 0; n > 0 && attempt < 3; attempt++) {
+		if ((err = ethtool_names(d, (__u32)n)) != -EAGAIN)
+			break;
+		n = ethtool_stats_count(d);
+	}
+	if (n > 0 && err)
+		return fail("ethtool-strings", -err, d->dev);
+	return 0; /* no ethtool stats: link stats only */
+}
+
+/* "link":{...} and the ethtool stats, or "link":null,"error":WHY. */
+static void emit_device(struct dev_source *d)
+{
+	char why[320];
+	unsigned long long v[16];
+	if (device_changed(d, why, sizeof(why)) || read_link_stats(d, v, why, sizeof(why))) {
+		printf("\"link\":null,\"error\":");
+		json_str(stdout, why);
+		return;
+	}
+	printf("\"link\":{\"rx_bytes\":%llu,\"rx_packets\":%llu,\"rx_errors\":%llu,\"rx_dropped\":%llu,"
+	       "\"tx_bytes\":%llu,\"tx_packets\":%llu,\"tx_errors\":%llu,\"tx_dropped\":%llu}",
+	       v[0], v[1], v[2], v[3], v[8], v[9], v[10], v[11]);
+	emit_ethtool(d);
 }
 
 /* A namespace's IP/UDP counters (/proc/net/snmp): what the stack received,
  * which is how a foreign program's XDP_PASS shows up without a program counter. */
 struct snmp_source {
-	char label[64];
+	char label[64], netns[128];
 	int fd; /* /proc/self/net/snmp opened inside the namespace */
+	char *buf;
+	size_t cap;
 };
 
 static int open_snmp_source(const char *spec, struct snmp_source *src, int home_netns)
 {
 	const char *eq = strchr(spec, '=');
-	if (!eq || (size_t)(eq - spec) >= sizeof(src->label))
-		return usage("--snmp takes LABEL=NETNS");
-	memset(src, 0, sizeof(*src));
+	src->fd = -1;
+	if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(src->label) || strlen(eq + 1) >= sizeof(src->netns)) {
+		fprintf(stderr, "xdpb: --snmp takes LABEL=NETNS (label < 64, netns < 128 bytes), got '%s'\n", spec);
+		return EXIT_USAGE;
+	}
 	memcpy(src->label, spec, eq - spec);
-	int err = enter_netns(eq + 1);
+	memcpy(src->netns, eq + 1, strlen(eq + 1));
+	int err = enter_netns(src->netns);
 	if (err)
-		return fail("enter-netns", -err, eq + 1);
+		return fail("enter-netns", -err, src->netns);
 	src->fd = open("/proc/self/net/snmp", O_RDONLY | O_CLOEXEC);
+	err = src->fd < 0 ? errno : 0;
 	if (setns(home_netns, CLONE_NEWNET))
-		return fail("leave-netns", errno, eq + 1);
-	if (src->fd < 0)
-		return fail("open-snmp", errno, spec);
+		return fail("leave-netns", errno, src->netns);
+	if (err)
+		return fail("open-snmp", err, spec);
 	return 0;
 }
 
-/* Prints "Ip":{...},"Udp":{...} from the header/value line pairs of /proc/net/snmp. */
-static void emit_snmp(struct snmp_source *src)
+/* Prints "Ip":{...},"Udp":{...} from the header/value line pairs of /proc/net/snmp;
+ * 0, or -errno (nothing printed) when it cannot be read. */
+static int emit_snmp(struct snmp_source *src)
 {
-	char buf[8192], *lines[64];
-	int n = 0;
-	ssize_t len = pread(src->fd, buf, sizeof(buf) - 1, 0);
-	buf[len > 0 ? len : 0] = 0;
-	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save))
-		lines[n++] = l;
+	size_t len;
+	int err = read_whole_fd(src->fd, &src->buf, &src->cap, &len);
+	if (err)
+		return err;
 	bool first_group = true;
-	for (int i = 0; i + 1 < n; i += 2) {
+	char *save = NULL;
+	for (char *hdr = strtok_r(src->buf, "\n", &save), *val = hdr ? strtok_r(NULL, "\n", &save) : NULL; hdr && val;
+	     hdr = strtok_r(NULL, "\n", &save), val = hdr ? strtok_r(NULL, "\n", &save) : NULL) {
 		const char *group = NULL;
-		if (!strncmp(lines[i], "Ip: ", 4))
+		if (!strncmp(hdr, "Ip: ", 4))
 			group = "Ip";
-		else if (!strncmp(lines[i], "Udp: ", 5))
+		else if (!strncmp(hdr, "Udp: ", 5))
 			group = "Udp";
 		if (!group)
 			continue;
 		printf("%s\"%s\":{", first_group ? "" : ",", group);
 		first_group = false;
 		char *hs = NULL, *vs = NULL;
-		char *h = strtok_r(lines[i], " ", &hs), *v = strtok_r(lines[i + 1], " ", &vs);
+		char *h = strtok_r(hdr, " ", &hs), *v = strtok_r(val, " ", &vs);
 		bool first = true;
 		for (h = strtok_r(NULL, " ", &hs), v = strtok_r(NULL, " ", &vs); h && v;
 		     h = strtok_r(NULL, " ", &hs), v = strtok_r(NULL, " ", &vs)) {
@@ -705,6 +964,36 @@ static void emit_snmp(struct snmp_source *src)
 		}
 		printf("}");
 	}
+	return 0;
+}
+
+/* Per-CPU values of every action of an xdpb_stats map, into vals[action * ncpus + cpu]: 0 or errno. */
+static int read_program_stats(struct stats_source *src, int ncpus, struct xdpb_action_stats *vals)
+{
+	for (__u32 act = 0; act < XDPB_ACTION_COUNT; act++) {
+		memset(vals + act * ncpus, 0, sizeof(*vals) * ncpus);
+		if (bpf_map_lookup_elem(src->map_fd, &act, vals + act * ncpus))
+			return errno;
+	}
+	return 0;
+}
+
+/* Refuses a pinned map that is not an xdpb_stats map: the kernel copies value
+ * size x CPUs bytes into our buffer, so its shape must be the one we size for. */
+static int check_stats_map(int fd, const char *pin)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char detail[PATH_MAX + 160];
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return fail("stats-map-info", errno, pin);
+	if ((info.type != BPF_MAP_TYPE_PERCPU_ARRAY && info.type != BPF_MAP_TYPE_ARRAY) || info.key_size != 4 ||
+	    info.value_size != sizeof(struct xdpb_action_stats) || info.max_entries < XDPB_ACTION_COUNT) {
+		snprintf(detail, sizeof(detail), "%s is not an xdpb_stats map (type %u, %u-byte keys, %u-byte values, %u entries)",
+			 pin, info.type, info.key_size, info.value_size, info.max_entries);
+		return fail("open-stats-map", EINVAL, detail);
+	}
+	return 0;
 }
 
 static void emit_sample(struct stats_source *ss, int nss, struct dev_source *ds, int nds, struct snmp_source *sn,
@@ -714,91 +1003,114 @@ static void emit_sample(struct stats_source *ss, int nss, struct dev_source *ds,
 	for (int i = 0; i < nss; i++) {
 		printf("%s", i ? "," : "");
 		json_str(stdout, ss[i].label);
+		int err = read_program_stats(&ss[i], ncpus, vals);
+		if (err) {
+			printf(":{\"packets\":null,\"error\":");
+			json_str(stdout, strerror(err));
+			printf("}");
+			continue;
+		}
 		printf(":{\"packets\":[");
 		/* one row per action, one column per CPU */
-		for (__u32 act = 0; act < XDPB_ACTION_COUNT; act++) {
-			memset(vals, 0, sizeof(*vals) * ncpus);
-			bpf_map_lookup_elem(ss[i].map_fd, &act, vals);
+		for (int act = 0; act < XDPB_ACTION_COUNT; act++) {
 			printf("%s[", act ? "," : "");
 			for (int c = 0; c < ncpus; c++)
-				printf("%s%llu", c ? "," : "", (unsigned long long)vals[c].packets);
+				printf("%s%llu", c ? "," : "", (unsigned long long)vals[act * ncpus + c].packets);
 			printf("]");
 		}
 		printf("]}");
 	}
 	printf("},\"dev\":{");
 	for (int i = 0; i < nds; i++) {
-		struct dev_source *d = &ds[i];
 		printf("%s", i ? "," : "");
-		json_str(stdout, d->label);
+		json_str(stdout, ds[i].label);
 		printf(":{");
-		emit_link_stats(d);
-		if (d->n_stats) {
-			struct ifreq ifr = {};
-			strncpy(ifr.ifr_name, d->dev, IFNAMSIZ - 1);
-			d->stats->cmd = ETHTOOL_GSTATS;
-			d->stats->n_stats = d->n_stats;
-			ifr.ifr_data = (void *)d->stats;
-			if (ioctl(d->sock, SIOCETHTOOL, &ifr) == 0) {
-				printf(",\"ethtool\":{");
-				for (__u32 k = 0; k < d->n_stats; k++) {
-					char name[ETH_GSTRING_LEN + 1] = {};
-					memcpy(name, d->strings->data + k * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
-					printf("%s", k ? "," : "");
-					json_str(stdout, name);
-					printf(":%llu", (unsigned long long)d->stats->data[k]);
-				}
-				printf("}");
-			}
-		}
+		emit_device(&ds[i]);
 		printf("}");
 	}
 	printf("}");
 	if (nsn) {
+		int errs[nsn];
+		int nerr = 0;
 		printf(",\"snmp\":{");
 		for (int i = 0; i < nsn; i++) {
 			printf("%s", i ? "," : "");
 			json_str(stdout, sn[i].label);
 			printf(":{");
-			emit_snmp(&sn[i]);
+			errs[i] = emit_snmp(&sn[i]);
+			nerr += errs[i] != 0;
 			printf("}");
 		}
 		printf("}");
+		if (nerr) {
+			printf(",\"snmpErrors\":{");
+			for (int i = 0, first = 1; i < nsn; i++) {
+				if (!errs[i])
+					continue;
+				printf("%s", first ? "" : ",");
+				json_str(stdout, sn[i].label);
+				printf(":");
+				json_str(stdout, strerror(-errs[i]));
+				first = 0;
+			}
+			printf("}");
+		}
 	}
 	printf("}\n");
 	fflush(stdout);
 }
 
+#define SAMPLE_INTERVAL_MAX_MS 86400000LL /* a day: the schedule's arithmetic stays far from overflow */
+
 static int cmd_sample(struct args *a)
 {
-	struct stats_source ss[MAX_ITEMS];
-	struct dev_source ds[MAX_ITEMS];
-	struct snmp_source sn[MAX_ITEMS];
-	int ncpus = libbpf_num_possible_cpus(), status;
+	int ncpus = libbpf_num_possible_cpus(), status = 0;
+	struct stats_source *ss = calloc(a->nstats + 1, sizeof(*ss));
+	struct dev_source *ds = calloc(a->ndevs + 1, sizeof(*ds));
+	struct snmp_source *sn = calloc(a->nsnmps + 1, sizeof(*sn));
+	struct xdpb_action_stats *vals = ncpus > 0 ? calloc((size_t)ncpus * XDPB_ACTION_COUNT, sizeof(*vals)) : NULL;
 	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int nss = 0, nds = 0, nsn = 0;
 
-	if (a->interval_ms < 1 || (!a->nstats && !a->ndevs && !a->nsnmps))
-		return usage("sample needs --interval-ms >= 1 and at least one --stats or --dev-stats");
-	if (ncpus <= 0 || home < 0)
-		return fail("sample-setup", ncpus <= 0 ? -ncpus : errno, NULL);
-	for (int i = 0; i < a->nstats; i++) {
-		const char *eq = strchr(a->stats[i], '=');
-		if (!eq || (size_t)(eq - a->stats[i]) >= sizeof(ss[i].label))
-			return usage("--stats takes LABEL=PINNED_MAP");
-		memset(ss[i].label, 0, sizeof(ss[i].label));
-		memcpy(ss[i].label, a->stats[i], eq - a->stats[i]);
-		ss[i].map_fd = bpf_obj_get(eq + 1);
-		if (ss[i].map_fd < 0)
-			return fail("open-stats-map", errno, eq + 1);
+	if (a->interval_ms < 1 || a->interval_ms > SAMPLE_INTERVAL_MAX_MS || a->max_samples < 0 ||
+	    (!a->nstats && !a->ndevs && !a->nsnmps)) {
+		status = usage("sample needs --interval-ms 1..86400000, --max-samples >= 0 (0: until stopped) and at least one "
+			       "--stats, --dev-stats or --snmp");
+		goto out;
 	}
-	for (int i = 0; i < a->ndevs; i++)
-		if ((status = open_dev_source(a->devs[i], &ds[i], home)))
-			return status;
-	for (int i = 0; i < a->nsnmps; i++)
-		if ((status = open_snmp_source(a->snmps[i], &sn[i], home)))
-			return status;
+	if (ncpus <= 0 || home < 0 || !ss || !ds || !sn || !vals) {
+		status = fail("sample-setup", ncpus <= 0 ? -ncpus : home < 0 ? errno : ENOMEM, NULL);
+		goto out;
+	}
+	for (; nss < a->nstats; nss++) {
+		const char *spec = a->stats[nss], *eq = strchr(spec, '=');
+		struct stats_source *src = &ss[nss];
+		src->map_fd = -1;
+		if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(src->label) || !eq[1]) {
+			fprintf(stderr, "xdpb: --stats takes LABEL=PINNED_MAP (label < 64 bytes), got '%s'\n", spec);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		memcpy(src->label, spec, eq - spec);
+		src->map_fd = bpf_obj_get(eq + 1);
+		if (src->map_fd < 0) {
+			status = fail("open-stats-map", errno, eq + 1);
+			goto out;
+		}
+		if ((status = check_stats_map(src->map_fd, eq + 1)))
+			goto out;
+	}
+	for (; nds < a->ndevs; nds++)
+		if ((status = open_dev_source(a->devs[nds], &ds[nds], home))) {
+			nds++; /* its half-open state is released below */
+			goto out;
+		}
+	for (; nsn < a->nsnmps; nsn++)
+		if ((status = open_snmp_source(a->snmps[nsn], &sn[nsn], home))) {
+			nsn++;
+			goto out;
+		}
 
-	struct xdpb_action_stats *vals = calloc(ncpus, sizeof(*vals));
 	signal(SIGTERM, on_stop);
 	signal(SIGINT, on_stop);
 	/* Fixed-rate schedule on absolute deadlines, so the interval does not
@@ -806,7 +1118,7 @@ static int cmd_sample(struct args *a)
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (long long n = 0; !stop_requested && (!a->max_samples || n < a->max_samples); n++) {
-		emit_sample(ss, a->nstats, ds, a->ndevs, sn, a->nsnmps, ncpus, vals);
+		emit_sample(ss, nss, ds, nds, sn, nsn, ncpus, vals);
 		next.tv_nsec += (a->interval_ms % 1000) * 1000000L;
 		next.tv_sec += a->interval_ms / 1000 + next.tv_nsec / 1000000000L;
 		next.tv_nsec %= 1000000000L;
@@ -827,8 +1139,25 @@ static int cmd_sample(struct args *a)
 		}
 	}
 	/* A last sample when stopped, so the final counters are never lost. */
-	emit_sample(ss, a->nstats, ds, a->ndevs, sn, a->nsnmps, ncpus, vals);
-	return 0;
+	emit_sample(ss, nss, ds, nds, sn, nsn, ncpus, vals);
+out:
+	for (int i = 0; ss && i < nss; i++)
+		if (ss[i].map_fd >= 0)
+			close(ss[i].map_fd);
+	for (int i = 0; ds && i < nds; i++)
+		close_dev_source(&ds[i]);
+	for (int i = 0; sn && i < nsn; i++) {
+		if (sn[i].fd >= 0)
+			close(sn[i].fd);
+		free(sn[i].buf);
+	}
+	free(ss);
+	free(ds);
+	free(sn);
+	free(vals);
+	if (home >= 0)
+		close(home);
+	return status;
 }
 
 /* ---- live-frame generator ----
@@ -873,58 +1202,108 @@ static void *gen_main(void *arg)
 }
 
 
+/* "0,1,3" -> CPUs, each 0..ncpus-1 (the possible CPUs). 0 or EXIT_USAGE with the reason on stderr. */
+static int parse_cpu_list(const char *list, int ncpus, int **out, int *n)
+{
+	*n = 0;
+	*out = calloc(strlen(list) / 2 + 1, sizeof(**out));
+	if (!*out)
+		return EXIT_FAIL;
+	for (const char *t = list;; t++) {
+		char tok[32];
+		size_t len = strcspn(t, ",");
+		long long cpu;
+		if (len >= sizeof(tok))
+			goto bad;
+		memcpy(tok, t, len);
+		tok[len] = 0;
+		if (parse_ll(tok, &cpu) || cpu < 0 || cpu >= ncpus || cpu >= CPU_SETSIZE)
+			goto bad;
+		(*out)[(*n)++] = (int)cpu;
+		t += len;
+		if (!*t)
+			return 0;
+	}
+bad:
+	fprintf(stderr, "xdpb: --cpus takes a comma-separated list of CPUs 0..%d, got '%s'\n", ncpus - 1, list);
+	free(*out);
+	*out = NULL;
+	return EXIT_USAGE;
+}
+
+#define GEN_DURATION_MAX_MS 86400000LL
+
 static int cmd_gen(struct args *a)
 {
 	static unsigned char frame[4096];
 	size_t frame_len;
-	int ifindex, status, cpus[MAX_ITEMS], ncpu = 0;
+	int ifindex, status, *cpus = NULL, ncpu = 0;
 	int ncpus_possible = libbpf_num_possible_cpus();
+	struct bpf_object *obj = NULL;
+	struct gen_thread *th = NULL;
+	struct xdpb_action_stats *vals = NULL;
+	bool pinned = false;
 
-	if (!a->obj || !a->dev || !a->frame_hex || a->duration_ms <= 0)
-		return usage("gen needs --obj, --dev, --frame-hex and --duration-ms > 0");
+	if (!a->obj || !a->dev || !a->frame_hex || a->duration_ms <= 0 || a->duration_ms > GEN_DURATION_MAX_MS)
+		return usage("gen needs --obj, --dev, --frame-hex and --duration-ms 1..86400000");
 	if (parse_hex(a->frame_hex, frame, sizeof(frame), &frame_len) || frame_len < 42)
 		return usage("--frame-hex must be an even-length hex Ethernet/IPv4/UDP frame of 42 to 4096 bytes");
 	if (a->batch < 1 || a->batch > 256)
 		return usage("--batch must be 1..256 (the kernel's limit)");
-	if (a->cpus) {
-		char *dup = strdup(a->cpus), *save = NULL;
-		for (char *t = strtok_r(dup, ",", &save); t && ncpu < MAX_ITEMS; t = strtok_r(NULL, ",", &save))
-			cpus[ncpu++] = atoi(t);
-		free(dup);
-	}
-	if (!ncpu)
+	if (a->rate_pps < 0 || a->flows < 1 || a->flows > UINT32_MAX)
+		return usage("--rate-pps must be >= 0 (0: no cap) and --flows 1..4294967295");
+	if (ncpus_possible <= 0)
+		return fail("possible-cpus", -ncpus_possible, NULL);
+	if (!a->cpus)
 		return usage("gen needs --cpus (one thread per listed CPU)");
+	if ((status = parse_cpu_list(a->cpus, ncpus_possible, &cpus, &ncpu)))
+		return status;
 	/* Stop requests may come while the object is still loading. */
 	struct sigaction st = { .sa_handler = on_stop };
 	sigaction(SIGTERM, &st, NULL);
 	sigaction(SIGINT, &st, NULL);
 	if ((status = resolve_dev(a->netns, a->dev, &ifindex)))
-		return status;
+		goto out;
 	char flows[64], rate[64];
 	snprintf(flows, sizeof(flows), "xdpb_flows=%lld", a->flows);
-	snprintf(rate, sizeof(rate), "xdpb_rate_pps_per_cpu=%lld", a->rate_pps > 0 ? a->rate_pps / ncpu : 0);
-	a->sets[a->nsets++] = flows;
+	snprintf(rate, sizeof(rate), "xdpb_rate_pps_per_cpu=%lld", a->rate_pps / ncpu);
+	a->sets[a->nsets++] = flows; /* parse_args left room for these two */
 	a->sets[a->nsets++] = rate;
-	struct bpf_object *obj = open_and_load(a, 0, &status);
+	obj = open_and_load(a, 0, &status);
 	if (!obj)
-		return status;
+		goto out;
 	struct bpf_program *p = bpf_object__find_program_by_name(obj, "xdp_gen_tx");
 	struct bpf_map *stats = bpf_object__find_map_by_name(obj, "xdpb_stats");
-	if (!p || !stats)
-		return fail("find-program", ENOENT, "xdp_gen_tx/xdpb_stats");
-	if (a->pin_dir && (status = bpf_map__pin(stats, a->pin_dir)))
-		return fail("pin-map", -status, a->pin_dir); /* lets `sample` read the generator live */
+	if (!p || !stats) {
+		status = fail("find-program", ENOENT, "xdp_gen_tx/xdpb_stats");
+		goto out;
+	}
+	if (a->pin_dir) {
+		int err = bpf_map__pin(stats, a->pin_dir); /* lets `sample` read the generator live */
+		if (err) {
+			status = fail("pin-map", -err, a->pin_dir);
+			goto out;
+		}
+		pinned = true;
+	}
+	th = calloc(ncpu, sizeof(*th));
+	vals = calloc(ncpus_possible, sizeof(*vals));
+	if (!th || !vals) {
+		status = fail("alloc", ENOMEM, NULL);
+		goto out;
+	}
 
 	struct sigaction sa = { .sa_handler = on_wake }; /* no SA_RESTART: interrupts BPF_PROG_RUN */
 	sigaction(SIGUSR1, &sa, NULL);
-	struct gen_thread th[MAX_ITEMS] = {};
 	int64_t start = now_ns(), deadline = start + a->duration_ms * 1000000LL;
-	for (int i = 0; i < ncpu; i++) {
-		th[i] = (struct gen_thread){ .cpu = cpus[i], .prog_fd = bpf_program__fd(p), .ifindex = ifindex,
-					     .frame = frame, .frame_len = (__u32)frame_len, .batch = (__u32)a->batch };
-		pthread_create(&th[i].tid, NULL, gen_main, &th[i]);
+	int started = 0, err = 0;
+	for (; started < ncpu; started++) {
+		th[started] = (struct gen_thread){ .cpu = cpus[started], .prog_fd = bpf_program__fd(p), .ifindex = ifindex,
+						   .frame = frame, .frame_len = (__u32)frame_len, .batch = (__u32)a->batch };
+		if ((err = pthread_create(&th[started].tid, NULL, gen_main, &th[started])))
+			break;
 	}
-	while (!stop_requested) {
+	while (!stop_requested && !err) {
 		int64_t left = deadline - now_ns();
 		if (left <= 0)
 			break;
@@ -932,33 +1311,44 @@ static int cmd_gen(struct args *a)
 		nanosleep(&ts, NULL);
 	}
 	stop_requested = 1;
-	for (int i = 0; i < ncpu; i++)
+	for (int i = 0; i < started; i++)
 		pthread_kill(th[i].tid, SIGUSR1);
-	int err = 0;
-	for (int i = 0; i < ncpu; i++) {
+	for (int i = 0; i < started; i++) {
 		pthread_join(th[i].tid, NULL);
 		if (th[i].err && !err)
 			err = th[i].err;
 	}
 	int64_t elapsed = now_ns() - start;
-	struct xdpb_action_stats *vals = calloc(ncpus_possible, sizeof(*vals));
 	unsigned long long sent = 0, held = 0;
 	__u32 k_tx = XDP_TX, k_drop = XDP_DROP;
 	int fd = bpf_map__fd(stats);
-	bpf_map_lookup_elem(fd, &k_tx, vals);
+	if (bpf_map_lookup_elem(fd, &k_tx, vals)) {
+		status = fail("read-generator-stats", errno, "xdpb_stats[XDP_TX]");
+		goto out;
+	}
 	for (int c = 0; c < ncpus_possible; c++)
 		sent += vals[c].packets;
-	bpf_map_lookup_elem(fd, &k_drop, vals);
+	if (bpf_map_lookup_elem(fd, &k_drop, vals)) {
+		status = fail("read-generator-stats", errno, "xdpb_stats[XDP_DROP]");
+		goto out;
+	}
 	for (int c = 0; c < ncpus_possible; c++)
 		held += vals[c].packets;
-	if (err && !sent)
-		return fail("generate", err, "BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES");
+	if (err && !sent) {
+		status = fail("generate", err, started < ncpu ? "pthread_create" : "BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES");
+		goto out;
+	}
 	printf("{\"ok\":true,\"framesSent\":%llu,\"framesHeldByRateCap\":%llu,\"durationNs\":%" PRId64
-	       ",\"errno\":%d,\"threads\":%d}\n", sent, held, elapsed, err, ncpu);
-	if (a->pin_dir)
+	       ",\"errno\":%d,\"threads\":%d}\n", sent, held, elapsed, err, started);
+	status = 0;
+out:
+	if (pinned)
 		unlink(a->pin_dir);
 	bpf_object__close(obj);
-	return 0;
+	free(th);
+	free(vals);
+	free(cpus);
+	return status;
 }
 
 /* ---- exec: run a tool inside a netns, dying with its parent ---- */
@@ -969,6 +1359,10 @@ static int cmd_exec(struct args *a)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
 		return EXIT_FAIL; /* parent already gone */
+	if (a->cpu < -1 || a->cpu >= CPU_SETSIZE) {
+		fprintf(stderr, "xdpb exec: --cpu must be a CPU number 0..%d, got %lld\n", CPU_SETSIZE - 1, a->cpu);
+		return EXIT_USAGE;
+	}
 	int err = enter_netns(a->netns);
 	if (err) {
 		fprintf(stderr, "xdpb exec: cannot enter netns %s: %s\n", a->netns, strerror(-err));
@@ -978,7 +1372,11 @@ static int cmd_exec(struct args *a)
 		cpu_set_t set;
 		CPU_ZERO(&set);
 		CPU_SET((int)a->cpu, &set);
-		sched_setaffinity(0, sizeof(set), &set);
+		/* Unpinned would be measured as pinned: refuse instead. */
+		if (sched_setaffinity(0, sizeof(set), &set)) {
+			fprintf(stderr, "xdpb exec: cannot pin to CPU %lld: %s\n", a->cpu, strerror(errno));
+			return EXIT_FAIL;
+		}
 	}
 	execvp(a->rest[0], a->rest);
 	fprintf(stderr, "xdpb exec: %s: %s\n", a->rest[0], strerror(errno));
@@ -995,88 +1393,133 @@ static void guard_on_signal(int sig)
 	guard_signalled = 1;
 }
 
+static int guard_remove_errno; /* the first removal that failed */
+
 static int guard_remove(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb, (void)flag, (void)ftw;
-	remove(path);
-	return 0;
+	if (remove(path) && errno != ENOENT && !guard_remove_errno)
+		guard_remove_errno = errno;
+	return 0; /* go on: remove what can be removed */
 }
 
-#define GUARD_MAX_PROCS 4096
+/* One process of the scan. */
+struct proc_entry {
+	pid_t pid, ppid;
+	signed char hit; /* 1: to kill, 0: not, -1: not decided yet (descendant search) */
+};
 
-/* Reads /proc/PID/FILE into buf (NUL-terminated); returns the length or -1. */
-static ssize_t read_proc(pid_t pid, const char *file, char *buf, size_t cap)
+static int by_pid(const void *x, const void *y)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t len = read(fd, buf, cap - 1);
-	close(fd);
-	if (len < 0)
-		return -1;
-	buf[len] = 0;
-	return len;
+	pid_t a = ((const struct proc_entry *)x)->pid, b = ((const struct proc_entry *)y)->pid;
+	return (a > b) - (a < b);
+}
+
+/* Whether p or an ancestor of it in the table is to be killed (memoised in hit). */
+static bool hit_or_ancestor(struct proc_entry *t, size_t n, struct proc_entry *p)
+{
+	/* Walk up to a decided ancestor; the walk is bounded by the table's size
+	 * (a ppid loop, from pids reused during the scan, cannot trap it). */
+	struct proc_entry *q = p;
+	size_t steps = 0;
+	while (q->hit < 0 && steps++ < n) {
+		struct proc_entry key = { .pid = q->ppid };
+		struct proc_entry *parent = q->ppid > 1 ? bsearch(&key, t, n, sizeof(*t), by_pid) : NULL;
+		if (!parent)
+			break;
+		q = parent;
+	}
+	bool hit = q->hit > 0;
+	/* Everything on the path gets the answer. */
+	for (struct proc_entry *r = p; r->hit < 0;) {
+		r->hit = hit;
+		struct proc_entry key = { .pid = r->ppid };
+		struct proc_entry *parent = r->ppid > 1 ? bsearch(&key, t, n, sizeof(*t), by_pid) : NULL;
+		if (!parent)
+			break;
+		r = parent;
+	}
+	return hit;
 }
 
 /*
  * SIGKILLs the processes (not this one, not its parent) whose command line
  * contains a needle, and their descendants: a holder may have exec'd into a
- * command that names nothing (the DUT lock's `sleep`).
+ * command that names nothing (the DUT lock's `sleep`). Every process is
+ * scanned (the table grows as needed) and every command line read whole.
+ * Returns how many were killed, or -errno if /proc could not be scanned.
  */
 static int kill_matching(const char *const *needles, int n)
 {
-	static pid_t pids[GUARD_MAX_PROCS], ppids[GUARD_MAX_PROCS];
-	static bool hit[GUARD_MAX_PROCS];
-	char buf[8192];
-	int count = 0, killed = 0;
-	DIR *d = opendir("/proc");
+	struct proc_entry *table = NULL;
+	size_t count = 0, cap = 0, buf_cap = 0, len = 0;
+	char *buf = NULL;
+	int killed = 0, err = 0;
+	pid_t self = getpid(), parent = getppid();
 	struct dirent *e;
 
-	if (!d || !n) {
-		if (d)
-			closedir(d);
+	if (!n)
 		return 0;
-	}
-	while ((e = readdir(d)) && count < GUARD_MAX_PROCS) {
-		pid_t pid = (pid_t)atoi(e->d_name);
-		if (pid <= 1 || pid == getpid() || pid == getppid())
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -errno;
+	for (;;) {
+		errno = 0;
+		if (!(e = readdir(d))) {
+			err = errno; /* 0 at the end */
+			break;
+		}
+		char *end;
+		long v = strtol(e->d_name, &end, 10);
+		if (*end || v <= 1 || v > INT_MAX || (pid_t)v == self || (pid_t)v == parent)
 			continue;
-		ssize_t len = read_proc(pid, "stat", buf, sizeof(buf));
-		char *paren = len > 0 ? strrchr(buf, ')') : NULL;
+		pid_t pid = (pid_t)v;
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid); /* fits: an int */
+		if (read_whole_path(path, &buf, &buf_cap, &len))
+			continue; /* exited meanwhile */
+		char *paren = strrchr(buf, ')');
 		int ppid = 0;
 		if (!paren || sscanf(paren + 1, " %*c %d", &ppid) != 1)
 			continue;
-		pids[count] = pid;
-		ppids[count] = ppid;
-		hit[count] = false;
-		len = read_proc(pid, "cmdline", buf, sizeof(buf));
-		for (ssize_t i = 0; i < len; i++)
+		if (count == cap) {
+			size_t ncap = cap ? cap * 2 : 1024;
+			struct proc_entry *nt = realloc(table, ncap * sizeof(*nt));
+			if (!nt) {
+				err = ENOMEM;
+				break;
+			}
+			table = nt;
+			cap = ncap;
+		}
+		struct proc_entry *p = &table[count++];
+		*p = (struct proc_entry){ .pid = pid, .ppid = ppid, .hit = -1 };
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+		if (read_whole_path(path, &buf, &buf_cap, &len))
+			continue; /* exited, or a kernel thread: a descendant at most */
+		for (size_t i = 0; i < len; i++)
 			if (!buf[i])
 				buf[i] = ' ';
 		/* Another guard names the same strings (two lab "hosts" on one machine): never one of ours. */
-		bool guard = len > 0 && strstr(buf, " guard --pin-dir ") != NULL;
-		for (int k = 0; len > 0 && !guard && k < n && !hit[count]; k++)
-			hit[count] = strstr(buf, needles[k]) != NULL;
-		count++;
+		if (strstr(buf, " guard --pin-dir ")) {
+			p->hit = 0;
+			continue;
+		}
+		for (int k = 0; k < n && p->hit < 0; k++)
+			if (strstr(buf, needles[k]))
+				p->hit = 1;
 	}
 	closedir(d);
-	/* Descendants: bounded passes over the table (a chain deeper than this is not ours). */
-	for (int pass = 0, grew = 1; grew && pass < 16; pass++) {
-		grew = 0;
-		for (int i = 0; i < count; i++) {
-			for (int j = 0; !hit[i] && j < count; j++) {
-				if (hit[j] && ppids[i] == pids[j]) {
-					hit[i] = true;
-					grew = 1;
-				}
-			}
-		}
+	free(buf);
+	if (err) {
+		free(table);
+		return -err;
 	}
-	for (int i = 0; i < count; i++)
-		if (hit[i])
-			killed += !kill(pids[i], SIGKILL);
+	qsort(table, count, sizeof(*table), by_pid);
+	for (size_t i = 0; i < count; i++)
+		if (hit_or_ancestor(table, count, &table[i]))
+			killed += !kill(table[i].pid, SIGKILL);
+	free(table);
 	return killed;
 }
 
@@ -1130,10 +1573,22 @@ static int cmd_guard(struct args *a)
 				detached++;
 		}
 	}
-	nftw(a->pin_dir, guard_remove, 16, FTW_DEPTH | FTW_PHYS);
+	int remove_errno = nftw(a->pin_dir, guard_remove, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT ? errno : 0;
+	if (!remove_errno)
+		remove_errno = guard_remove_errno;
 	int killed = kill_matching(a->kills, a->nkills);
-	printf("{\"ok\":true,\"reason\":\"%s\",\"detached\":%d,\"killed\":%d}\n", why, detached, killed);
-	return 0;
+	/* Whatever could not be done is said, not hidden in a count. */
+	printf("{\"ok\":%s,\"reason\":\"%s\",\"detached\":%d,\"killed\":%d", remove_errno || killed < 0 ? "false" : "true",
+	       why, detached, killed < 0 ? 0 : killed);
+	if (remove_errno) {
+		printf(",\"stage\":\"remove-pins\",\"errno\":%d,\"error\":", remove_errno);
+		json_str(stdout, strerror(remove_errno));
+	} else if (killed < 0) {
+		printf(",\"stage\":\"kill-matching\",\"errno\":%d,\"error\":", -killed);
+		json_str(stdout, strerror(-killed));
+	}
+	printf("}\n");
+	return remove_errno || killed < 0 ? EXIT_FAIL : 0;
 }
 
 int main(int argc, char **argv)

@@ -41,7 +41,7 @@
  * slot 0 of a devmap so a redirecting program takes its real path. No device
  * traffic, no netns: it works where no traffic can be sent.
  *
- * Copied from native/xdpb.c (small): json_str, enter_netns, parse_hex.
+ * Shared with native/xdpb.c (native/xdpb_util.h): json_str, enter_netns, parse_hex, fail.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -117,6 +117,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		fprintf(stderr, "xdpb-lat: unknown option %s\n", k);
 		return EXIT_USAGE;
 	}
+	if (a->cpu < -1 || a->cpu >= CPU_SETSIZE)
+		return usage("--cpu must be a CPU number 0..1023");
 	return 0;
 }
 
@@ -138,8 +140,10 @@ static int64_t ts_ns(const struct timespec *ts)
 static int pin_cpu(long long cpu)
 {
 	cpu_set_t set;
-	if (cpu < 0)
+	if (cpu == -1)
 		return 0;
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return -EINVAL; /* (int)cpu would pin some other CPU, CPU_SET nothing */
 	CPU_ZERO(&set);
 	CPU_SET((int)cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
@@ -177,7 +181,7 @@ static void try_hardware(int sock, const char *dev, const char *want, struct hw_
 		snprintf(hw->detail, sizeof(hw->detail), "not tried: no --dev");
 		return;
 	}
-	strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
+	memcpy(ifr.ifr_name, dev, strlen(dev)); /* < IFNAMSIZ: checked by cmd_probe */
 	ifr.ifr_data = (void *)&info;
 	if (ioctl(sock, SIOCETHTOOL, &ifr)) {
 		snprintf(hw->detail, sizeof(hw->detail), "%s: ethtool timestamping info: %s", dev, strerror(errno));
@@ -349,6 +353,8 @@ static int cmd_probe(struct args *a)
 		return usage("--udp-checksum takes on or off");
 	if (inet_pton(AF_INET, a->dst_ip, &p.dst) != 1)
 		return usage("--dst-ip must be an IPv4 address");
+	if (a->dev && (!*a->dev || strlen(a->dev) >= IFNAMSIZ))
+		return usage("--dev must be an interface name of 1..15 bytes"); /* a cut name is another device */
 	p.dst_port = (uint16_t)a->dst_port;
 	/* Warm-up probes go first and are left out of every figure: the first
 	 * frames pay for route/neighbour lookups, and the kernel switches RX
@@ -563,32 +569,39 @@ static int cmd_prog_run(struct args *a)
 	sigaction(SIGTERM, &st, NULL);
 	sigaction(SIGINT, &st, NULL);
 
+	char name[128];
+	const char *eq = a->devmap ? strchr(a->devmap, '=') : NULL;
+	if (a->devmap && (!eq || eq == a->devmap || (size_t)(eq - a->devmap) >= sizeof(name) || !eq[1]))
+		return usage("--devmap takes MAP=IFNAME");
 	struct bpf_object *obj = bpf_object__open_file(a->obj, NULL);
 	long e = libbpf_get_error(obj);
 	if (e)
 		return fail("open-object", (int)-e, a->obj);
-	if ((err = bpf_object__load(obj)))
-		return fail("load-object", -err, a->obj);
+	int status = 0;
+	if ((err = bpf_object__load(obj))) {
+		status = fail("load-object", -err, a->obj);
+		goto out;
+	}
 	struct bpf_program *prog = bpf_object__find_program_by_name(obj, a->prog_name);
-	if (!prog)
-		return fail("find-program", ENOENT, a->prog_name);
+	if (!prog) {
+		status = fail("find-program", ENOENT, a->prog_name);
+		goto out;
+	}
 	if (a->devmap) {
 		/* MAP=IFNAME: slot 0 of a devmap -> IFNAME (in this netns), so a
 		 * redirecting program takes its real path instead of the miss. */
-		char name[128];
-		const char *eq = strchr(a->devmap, '=');
-		if (!eq || (size_t)(eq - a->devmap) >= sizeof(name))
-			return usage("--devmap takes MAP=IFNAME");
 		memcpy(name, a->devmap, eq - a->devmap);
 		name[eq - a->devmap] = 0;
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+		__u32 k = 0, v = m ? if_nametoindex(eq + 1) : 0;
 		if (!m)
-			return fail("find-map", ENOENT, name);
-		__u32 k = 0, v = if_nametoindex(eq + 1);
-		if (!v)
-			return fail("resolve-device", errno, eq + 1);
-		if (bpf_map_update_elem(bpf_map__fd(m), &k, &v, BPF_ANY))
-			return fail("map-update", errno, name);
+			status = fail("find-map", ENOENT, name);
+		else if (!v)
+			status = fail("resolve-device", errno, eq + 1);
+		else if (bpf_map_update_elem(bpf_map__fd(m), &k, &v, BPF_ANY))
+			status = fail("map-update", errno, name);
+		if (status)
+			goto out;
 	}
 	int fd = bpf_program__fd(prog);
 	/* One unreported call first: the program's first runs pay for cold
@@ -597,15 +610,16 @@ static int cmd_prog_run(struct args *a)
 		LIBBPF_OPTS(bpf_test_run_opts, warm, .data_in = frame, .data_size_in = (__u32)frame_len,
 			    .data_out = out, .data_size_out = sizeof(out),
 			    .repeat = (int)(a->repeat < 100000 ? a->repeat : 100000));
-		if (bpf_prog_test_run_opts(fd, &warm))
-			return fail("prog-test-run", errno, a->prog_name);
+		if (bpf_prog_test_run_opts(fd, &warm)) {
+			status = fail("prog-test-run", errno, a->prog_name);
+			goto out;
+		}
 	}
 	printf("{\"ok\":true,\"program\":");
 	json_str(stdout, a->prog_name);
 	printf(",\"object\":");
 	json_str(stdout, a->obj);
 	printf(",\"frameBytes\":%zu,\"repeat\":%lld,\"cpu\":%lld,\"runs\":[", frame_len, a->repeat, a->cpu);
-	int status = 0;
 	for (long long i = 0; i < a->runs && !stop_requested; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)frame_len,
 			    .data_out = out, .data_size_out = sizeof(out), .repeat = (int)a->repeat);
@@ -624,8 +638,10 @@ static int cmd_prog_run(struct args *a)
 	printf("],\"interrupted\":%s,\"errno\":%d,\"error\":", stop_requested ? "true" : "false", status);
 	json_str(stdout, status ? strerror(status) : "");
 	printf("}\n");
+	status = status ? EXIT_FAIL : 0;
+out:
 	bpf_object__close(obj);
-	return status ? EXIT_FAIL : 0;
+	return status;
 }
 
 static int cmd_list(struct args *a)

@@ -3,10 +3,13 @@
  * failures reported as one JSON object with the kernel's own words. */
 #ifndef XDPB_UTIL_H
 #define XDPB_UTIL_H
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -35,15 +38,94 @@ static inline void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Enters /run/netns/NAME for the calling thread; "" or NULL stays put. Returns -errno. */
+/* snprintf that refuses to cut: -ENAMETOOLONG when the result does not fit. */
+static inline int format_path(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static inline int format_path(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+	return n < 0 ? -EINVAL : (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* A whole integer (base 0: 10, 0x.., 0..) or -EINVAL; out of long long: -ERANGE. */
+static inline int parse_ll(const char *s, long long *out)
+{
+	char *end;
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	long long v = strtoll(s, &end, 0);
+	if (*end)
+		return -EINVAL;
+	if (errno)
+		return -errno;
+	*out = v;
+	return 0;
+}
+
+/* Kernel files of unbounded size (/proc/net/dev grows with the interfaces,
+ * /proc/PID/cmdline with the arguments) are read whole, up to this. */
+#define XDPB_READ_MAX_BYTES (16u << 20)
+
+/* Reads fd from offset 0 to EOF into *buf (grown as needed, kept for the next
+ * call, NUL-terminated); *len is the length. 0 or -errno (-EFBIG past the cap). */
+static inline int read_whole_fd(int fd, char **buf, size_t *cap, size_t *len)
+{
+	*len = 0;
+	for (;;) {
+		if (!*buf || *cap - *len < 2) {
+			size_t ncap = *cap ? *cap * 2 : 16384;
+			if (ncap > XDPB_READ_MAX_BYTES + 1)
+				ncap = XDPB_READ_MAX_BYTES + 1;
+			if (ncap <= *cap)
+				return -EFBIG;
+			char *nb = realloc(*buf, ncap);
+			if (!nb)
+				return -ENOMEM;
+			*buf = nb;
+			*cap = ncap;
+		}
+		ssize_t n = pread(fd, *buf + *len, *cap - *len - 1, (off_t)*len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	(*buf)[*len] = 0;
+	return 0;
+}
+
+/* read_whole_fd of a path; -errno of open() when it cannot be opened. */
+static inline int read_whole_path(const char *path, char **buf, size_t *cap, size_t *len)
+{
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int err = read_whole_fd(fd, buf, cap, len);
+	close(fd);
+	return err;
+}
+
+/* Enters /run/netns/NAME for the calling thread; "" or NULL stays put. Returns -errno
+ * (-EINVAL for a name with '/', which would lead out of /run/netns). */
 static inline int enter_netns(const char *name)
 {
-	char path[256];
+	char path[PATH_MAX];
 	int fd, err;
 
 	if (!name || !*name)
 		return 0;
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	if ((err = format_path(path, sizeof(path), "/run/netns/%s", name)))
+		return err;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -52,16 +134,22 @@ static inline int enter_netns(const char *name)
 	return err;
 }
 
+static inline int hex_nibble(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Hex digits only (sscanf's %x would also take a sign, spaces and "0x"). */
 static inline int parse_hex(const char *hex, unsigned char *out, size_t cap, size_t *len)
 {
 	size_t n = strlen(hex);
 	if (n % 2 || n / 2 > cap)
 		return -1;
 	for (size_t i = 0; i < n / 2; i++) {
-		unsigned int b;
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
 			return -1;
-		out[i] = (unsigned char)b;
+		out[i] = (unsigned char)(hi << 4 | lo);
 	}
 	*len = n / 2;
 	return 0;

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseSampleLine, samplerArgv } from '../../drivers/counter-sampler.ts';
+import { KernelRefusalError } from '../../harness/errors.ts';
 import { XDPB_HELPER } from '../../harness/paths.ts';
 
 const lines = (name: string) =>
@@ -33,7 +34,7 @@ for (const [i, line] of SAMPLE_LINES.entries()) {
     const s = parseSampleLine(line);
     t.is(typeof s.tNs, 'number');
     t.true(Number.isSafeInteger(s.tNs));
-    const p = s.stats.dut!.packets;
+    const p = s.stats.dut!.packets!;
     t.is(p.length, 5, 'one row per XDP action');
     for (const row of p) {
       t.is(row.length, 2, 'one column per possible CPU (2 on the capture machine)');
@@ -57,7 +58,7 @@ test('parseSampleLine: every line of the captured trial window parses (3 maps, 5
   const window = lines('trial-window-native-drop.jsonl');
   t.true(window.length >= 3);
   const first = parseSampleLine(window[0]!);
-  const cpus = first.stats.dut!.packets[0]!.length;
+  const cpus = first.stats.dut!.packets![0]!.length;
   t.true(cpus >= 1);
   let last = -Infinity;
   for (const line of window) {
@@ -66,8 +67,8 @@ test('parseSampleLine: every line of the captured trial window parses (3 maps, 5
     last = s.tNs;
     t.deepEqual(Object.keys(s.stats), ['dut', 'sink0', 'sink1']);
     for (const st of Object.values(s.stats)) {
-      t.is(st.packets.length, 5);
-      for (const row of st.packets) t.is(row.length, cpus);
+      t.is(st.packets!.length, 5);
+      for (const row of st.packets!) t.is(row.length, cpus);
     }
     t.deepEqual(Object.keys(s.dev), ['gen0', 'dut0']);
     t.is(typeof s.dev.dut0!.link!.rx_packets, 'number');
@@ -75,11 +76,28 @@ test('parseSampleLine: every line of the captured trial window parses (3 maps, 5
   }
 });
 
-test('parseSampleLine: an {"ok":false} line from the helper throws with the line', (t) => {
+test('parseSampleLine: an {"ok":false} line from the helper throws a KernelRefusalError naming the source', (t) => {
   const line = '{"ok":false,"stage":"open-stats-map","errno":2,"error":"No such file or directory","detail":"/sys/fs/bpf/x/map_xdpb_stats"}';
-  const err = t.throws(() => parseSampleLine(line));
-  t.regex(err!.message, /^counter sampler failed: /);
-  t.true(err!.message.includes('open-stats-map'));
+  const err = t.throws(() => parseSampleLine(line), { instanceOf: KernelRefusalError });
+  t.is(err!.message, 'open-stats-map (/sys/fs/bpf/x/map_xdpb_stats): No such file or directory (errno 2)');
+  t.is((err as KernelRefusalError).errno, 2);
+});
+
+// Captured: native/build/xdpb sample --interval-ms 200 --max-samples 3 --dev-stats dut0=xdpb-nh4895/nope
+// (netns made by hand; test/native/sanitizers.test.ts runs the real thing).
+test('parseSampleLine: a missing device is an error naming the label, device and netns', (t) => {
+  const line = '{"ok":false,"stage":"resolve-device","errno":19,"error":"No such device","detail":"dut0=xdpb-nh4895/nope: no device nope in netns xdpb-nh4895"}';
+  const err = t.throws(() => parseSampleLine(line), { instanceOf: KernelRefusalError });
+  t.regex(err!.message, /dut0=xdpb-nh4895\/nope: no device nope in netns xdpb-nh4895/);
+  t.regex(err!.message, /No such device \(errno 19\)/);
+});
+
+// Captured: the same sampler's last line after `ip -n xdpb-nh4895 link del xdpb-a` while it ran.
+test('parseSampleLine: a device gone during sampling parses as link null with the reason', (t) => {
+  const line = '{"tNs":1119220081251,"stats":{},"dev":{"dut0":{"link":null,"error":"device xdpb-a is gone from netns xdpb-nh4895 (No such device)"}}}';
+  const s = parseSampleLine(line);
+  t.is(s.dev.dut0!.link, null);
+  t.regex(s.dev.dut0!.error!, /gone/);
 });
 
 test('parseSampleLine: a JSON line without tNs/stats/dev is rejected', (t) => {

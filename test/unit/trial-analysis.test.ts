@@ -155,6 +155,26 @@ test('analyseTrial: a window without the DUT program stats names the missing lab
   t.throws(() => analyseTrial(input({ window: noDut })), { message: /"dut"/ });
 });
 
+// The reason text is xdpb sample's own (captured after `ip link del` of a sampled device, see counter-sampler.test.ts).
+const GONE = 'device xdpb-a is gone from netns xdpb-nh4895 (No such device)';
+const withLastDev = (label: string, d: RawSample['dev'][string]) =>
+  WINDOW.map((s, i) => (i === WINDOW.length - 1 ? { ...s, dev: { ...s.dev, [label]: d } } : s));
+
+test('analyseTrial: a device gone before the window ended fails with its name and the reason, never a rate from 0', (t) => {
+  for (const label of [SOURCE.genDev, SOURCE.dutDev]) {
+    const err = t.throws(() => analyseTrial(input({ window: withLastDev(label, { link: null, error: GONE }) })));
+    t.is(err!.message, `no link counters for device "${label}": ${GONE}`);
+  }
+});
+
+test('analyseTrial: a device missing from a sample, or ethtool stats that could not be read, fail the trial', (t) => {
+  const noDev = WINDOW.map((s) => ({ ...s, dev: { dut0: s.dev.dut0! } }));
+  t.throws(() => analyseTrial(input({ window: noDev })), { message: 'the counter sample has no device "gen0"' });
+  const last = WINDOW[WINDOW.length - 1]!.dev.dut0!;
+  const noEthtool = withLastDev(SOURCE.dutDev, { link: last.link, ethtool: null, ethtoolError: 'ethtool stats of dut0 in netns x: No such device' });
+  t.throws(() => analyseTrial(input({ window: noEthtool })), { message: /no ethtool counters for device "dut0": ethtool stats of dut0/ });
+});
+
 test('ethtoolSum: sums matching keys, null without ethtool or without a match', (t) => {
   const s: RawSample = {
     tNs: 0,
