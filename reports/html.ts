@@ -9,7 +9,7 @@ import type { CaseResult, LatencyRecord, OkCase, RunResults } from '../harness/r
 import { MODE_COLOURS, buildPpsChartModel, emptySlotText } from './chart-png.ts';
 import { formatBytes, formatErrno, formatMs, formatNs, formatPercent, formatPps } from './format.ts';
 import { environmentFields, methodologyParagraphs, parameterFields, runCaveats, runFields, type Field } from './run-info.ts';
-import { attachedLabel, buildSummaryTable, caseLabel, type SummaryTable } from './summary-table.ts';
+import { attachedLabel, buildSummaryTable, caseLabel, partialFigureText, type SummaryTable } from './summary-table.ts';
 import {
   paletteColour,
   renderBarChartSvg,
@@ -31,7 +31,7 @@ body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#222;margin:24px
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top}
 th{background:#f2f2f2;text-align:left}td.r{text-align:right;white-space:nowrap}
-tr.skipped td,tr.attached td,tr.failed td{color:#666}tr.failed td{background:#fff0f0}tr.flagged td{background:#fffbea}
+tr.skipped td,tr.attached td,tr.interrupted td,tr.failed td{color:#666}tr.failed td{background:#fff0f0}tr.flagged td{background:#fffbea}
 tr.regression td{background:#fde8e8}tr.improvement td{background:#e8f6ea}
 .verdict{padding:10px 14px;border-radius:4px;font-weight:bold;margin:1em 0}
 .verdict.pass{background:#e8f6ea;border:1px solid #2e8b3e}.verdict.regression{background:#fde8e8;border:1px solid #b00020}
@@ -183,7 +183,7 @@ export function runSectionsHtml(results: RunResults, table: SummaryTable = build
 
   if (!opts.embedded) out.push(`<h1>XDP bench report: ${escapeHtml(results.runId)}</h1>`);
   out.push(paragraph(runFields(results).map(([k, v]) => `${k}: ${v}`).join(' · '), 'muted'));
-  if (results.state !== 'complete') out.push(`<p class="verdict not-comparable">Warning: the run is ${escapeHtml(results.state)}; some cases may be missing or incomplete.</p>`);
+  if (results.state !== 'complete') out.push(`<p class="verdict not-comparable">Warning: the run is ${escapeHtml(results.state)}${results.failure ? ` (${escapeHtml(results.failure.stage)}: ${escapeHtml(results.failure.reason)})` : ''}; some cases may be missing or incomplete.</p>`);
 
   out.push(heading('Summary'));
   if (table.rows.length === 0) {
@@ -308,6 +308,7 @@ export function reasonText(c: CaseResult): string {
   if (c.state === 'ok') return '';
   if (c.state === 'failed') return `at ${c.stage}: ${c.reason}`;
   if (c.state === 'attached') return [`${attachedLabel(c)}: ${c.reason}`, `prog id ${c.progId}, tag ${c.progTag}`, ...c.notes].join('; ');
+  if (c.state === 'interrupted') return `${c.reason}: ${partialFigureText(c)}`;
   const parts = [c.reason];
   if (c.kernelMessage !== undefined && !c.reason.includes(c.kernelMessage)) parts.push(`kernel: ${c.kernelMessage}`);
   if (c.errno !== undefined) parts.push(`errno ${formatErrno(c.errno)}`);
