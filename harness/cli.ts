@@ -207,7 +207,8 @@ async function cmdDoctor(): Promise<number> {
 
 async function cmdCleanup(opts: { dryRun?: boolean }): Promise<number> {
   const l = await findLeftovers();
-  const all = [...l.netns.map((n) => `netns ${n}`), ...l.bpffsDirs, ...l.tmpDirs, ...l.vmJobDirs];
+  // Records too: a run SIGKILLed before it created anything leaves only its record.
+  const all = [...l.netns.map((n) => `netns ${n}`), ...l.bpffsDirs, ...l.tmpDirs, ...l.vmJobDirs, ...l.records];
   if (all.length === 0) {
     process.stdout.write('nothing left by earlier runs\n');
     return EXIT.ok;

@@ -545,6 +545,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       throw new OutputWriteError(plan.outDir, err);
     }
     save(results);
+    throwIfAborted(signal); // stopped before anything was built: say so, build nothing
     if (plan.progRunOnly) {
       results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log, plan.work);
       results.state = 'complete';
