@@ -31,7 +31,7 @@ body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#222;margin:24px
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top}
 th{background:#f2f2f2;text-align:left}td.r{text-align:right;white-space:nowrap}
-tr.skipped td,tr.attached td,tr.interrupted td,tr.failed td{color:#666}tr.failed td{background:#fff0f0}tr.flagged td{background:#fffbea}
+tr.skipped td,tr.attached td,tr.failed td{color:#666}tr.failed td{background:#fff0f0}tr.flagged td{background:#fffbea}
 tr.regression td{background:#fde8e8}tr.improvement td{background:#e8f6ea}
 .verdict{padding:10px 14px;border-radius:4px;font-weight:bold;margin:1em 0}
 .verdict.pass{background:#e8f6ea;border:1px solid #2e8b3e}.verdict.regression{background:#fde8e8;border:1px solid #b00020}
