@@ -12,20 +12,13 @@ import { reasonText, renderRunHtml } from '../../reports/html.ts';
 import { buildPpsChartModel } from '../../reports/chart-png.ts';
 import { buildComparison, parseThreshold } from '../../reports/compare.ts';
 import { buildHistory } from '../../reports/history.ts';
-import { makeResults, nativeCase, statsOf } from './fixture.ts';
+import { caseStatsOf, makeResults, nativeCase } from './fixture.ts';
 
 function interruptedNative(): InterruptedCase {
   const trials = structuredClone(nativeCase.trials.slice(0, 2));
   const { flags: _f, notes: _n, ...rest } = structuredClone(nativeCase);
   return {
-    ...rest, state: 'interrupted', reason: 'interrupted by SIGINT after 2 of 3 trials', trialsPlanned: 3, trials,
-    stats: {
-      xdpPps: statsOf(trials.map((t) => t.xdpPps)),
-      offeredPps: statsOf(trials.map((t) => t.offeredPps)),
-      genTxPps: statsOf(trials.map((t) => t.genTxPps)),
-      dutRxPps: statsOf(trials.map((t) => t.dutRxPps)),
-      lostBeforeXdpPps: statsOf(trials.map((t) => t.lostBeforeXdpPps)),
-    },
+    ...rest, state: 'interrupted', reason: 'interrupted by SIGINT after 2 of 3 trials', trialsPlanned: 3, trials, stats: caseStatsOf(trials),
   };
 }
 
