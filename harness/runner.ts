@@ -22,7 +22,7 @@ import { buildUdpFrame } from './frame.ts';
 import { BENCH_OBJECT, BPFFS_ROOT } from './paths.ts';
 import { ensureBpffs } from './preflight.ts';
 import { assertValidResults } from './results-io.ts';
-import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSource, type InterruptedCase, type OkCase, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
+import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSource, type InterruptedCase, type OkCase, type RunFailure, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
 import { findLeftovers, registerRun, removeLeftovers, resourcePrefix, unregisterRun } from './run-registry.ts';
 import { summarize } from './statistics.ts';
 import { actionCounts, analyseTrial, judgeCase, SOURCE } from './trial-analysis.ts';
@@ -476,6 +476,12 @@ async function runScenarioMode(
   }
 }
 
+/** Why a run failed, for results.json: the stage where it stopped and the error's own words. */
+function failureOf(err: unknown): RunFailure {
+  const reason = (err instanceof Error && err.message) || String(err) || 'unknown error';
+  return { stage: err instanceof RunAbortedError ? err.stage : 'run', reason };
+}
+
 /**
  * The full record did not fit (disk full): write the end state (failed, why)
  * over the cases already on disk, a file no bigger than the one there; if even
@@ -603,8 +609,8 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     }
     results.state = 'complete';
   } catch (err) {
-    results.state = err instanceof InterruptedError ? 'interrupted' : 'failed';
-    if (err instanceof RunAbortedError) results.failure = { stage: err.stage, reason: err.message };
+    if (err instanceof InterruptedError) results.state = 'interrupted';
+    else Object.assign(results, { state: 'failed', failure: failureOf(err) });
     failed = err;
     throw err;
   } finally {
@@ -614,9 +620,11 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     try {
       save(results);
     } catch (err) {
+      if (!(err instanceof OutputWriteError)) throw err;
       // A run that ended well but cannot record it has failed; a run that failed already keeps its first cause.
+      if (failed === undefined) Object.assign(results, { state: 'failed', failure: failureOf(err) });
+      saveEndStateOnly(plan.outDir, results, casesOnDisk, err, log);
       if (failed === undefined) throw err;
-      saveEndStateOnly(plan.outDir, results, casesOnDisk, err as Error, log);
     }
   }
   return results;
