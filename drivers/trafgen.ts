@@ -3,7 +3,8 @@
  * ("Flushing TX_RING failed: Resource temporarily unavailable") when the
  * receiving veth runs native XDP in its own NAPI thread (the decoupled
  * placement): veth pushes back and TX_RING gives up, while sendto() retries
- * (trafgen yields on ENOBUFS and sends the frame again). `--rate` used sendto()
+ * (trafgen yields on ENOBUFS and sends the frame again; veth counts each
+ * refusal in tx_dropped, so "offered" counts attempts). `--rate` used sendto()
  * already, so calibration and rate-limited trials now share one send path.
  * It may ignore SIGINT and, when interrupted, prints the requested count
  * instead of what it sent: its own count is only trusted when it ran to
