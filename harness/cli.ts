@@ -4,7 +4,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { SCENARIOS } from '../scenarios/builtin.ts';
 import { chooseGenerator, GENERATORS, GENERATOR_NAMES } from '../drivers/generators.ts';
-import { BenchError, EXIT, MissingCapabilityError, UsageError } from './errors.ts';
+import { BenchError, EXIT, InterruptedError, MissingCapabilityError, STOP_SIGNALS, UsageError, type StopSignal } from './errors.ts';
 import { assertRequired, runChecks } from './preflight.ts';
 import { findLeftovers, removeLeftovers } from './run-registry.ts';
 import { runBench, type RunPlan } from './runner.ts';
@@ -31,9 +31,18 @@ function log(line: string): void {
   process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 }
 
-/** The first SIGINT/SIGTERM aborts the run (which then releases everything); later ones only say so. */
+let stopController: AbortController | undefined;
+
+/**
+ * The first SIGINT/SIGTERM/SIGHUP aborts the run (which then releases
+ * everything); later ones only say so. Installed once, as early as possible.
+ */
 function abortOnSignals(): AbortController {
+  if (stopController) return stopController;
   const controller = new AbortController();
+  stopController = controller;
+  // After SIGHUP the terminal is gone: writes to it fail (EIO, EPIPE). That must not kill the cleanup.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const onSignal = (sig: NodeJS.Signals) => {
     if (!controller.signal.aborted) {
       log(`${sig}: stopping; releasing netns, attachments and processes (results so far are kept)`);
@@ -42,9 +51,13 @@ function abortOnSignals(): AbortController {
       log(`${sig} again: still cleaning up, please wait`);
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(sig, onSignal);
   return controller;
+}
+
+/** The exit code of a run stopped by a signal (129 SIGHUP, 130 SIGINT/SIGTERM); null when none came. */
+function stoppedExitCode(signal: AbortSignal): number | null {
+  return signal.aborted ? new InterruptedError(String(signal.reason)).exitCode : null;
 }
 
 type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean; topology: string; config?: string; dryRun?: boolean; baseline?: string; forceInterface?: string[] };
@@ -66,7 +79,7 @@ async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags): Promise<numbe
   try {
     outcome = await runInVmTopology({ userArgs, outDir: opts.outDir, timeoutMs: vmTimeoutMs(opts), signal: controller.signal, log });
   } catch (err) {
-    if (err instanceof BenchError && err.exitCode === EXIT.interrupted) return EXIT.interrupted;
+    if (err instanceof InterruptedError) return err.exitCode;
     throw err;
   }
   const reportFiles = await writeReports(opts.outDir, outcome.results);
@@ -77,6 +90,8 @@ async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags): Promise<numbe
 }
 
 async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<number> {
+  // Before anything is created: a signal from here on ends the run cleanly with its exit code.
+  const controller = abortOnSignals();
   if (flags.config) {
     if (args.length) throw new UsageError('--config takes its scenarios from the lab config: give no scenario arguments with it');
     return cmdRunLab(
@@ -113,7 +128,6 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   log(placement.dutNapiCpu === null
     ? `placement: coupled (generator on CPUs ${placement.generatorCpus.join(',')}; the DUT runs on the sender's CPU)`
     : `placement: decoupled (generator on CPU ${placement.generatorCpus.join(',')}, DUT NAPI kthread pinned to CPU ${placement.dutNapiCpu})`);
-  const controller = abortOnSignals();
   const plan: RunPlan = {
     ...opts,
     settleMs: 300,
@@ -130,18 +144,27 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     offloadCheck: process.env.XDPB_VM === '1' && process.env.XDPB_VM_OFFLOAD_DEV === 'netdevsim' ? 'netdevsim' : undefined,
   };
   let results: RunResults | undefined;
-  let interrupted = false;
   try {
     results = await runBench(plan, { info: log }, controller.signal);
   } catch (err) {
-    if (!(err instanceof BenchError && err.exitCode === EXIT.interrupted)) throw err;
-    interrupted = true;
+    if (!(err instanceof InterruptedError)) throw err;
+    // Interrupted: the results written so far (after every case) are the record.
+    results = recordedResults(opts.outDir);
+    if (!results) return err.exitCode;
   }
-  // Interrupted: the results written so far (after every case) are the record.
-  results ??= loadResults(opts.outDir).results;
   await printRunOutcome(opts.outDir, results, Boolean(flags.json), log);
-  if (interrupted) return EXIT.interrupted;
-  return results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok;
+  // A signal while the reports were written: the run is complete, but the caller asked to stop.
+  return stoppedExitCode(controller.signal) ?? (results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok);
+}
+
+/** What an interrupted run left in results.json; undefined (and said so) when it stopped before writing any. */
+function recordedResults(outDir: string): RunResults | undefined {
+  try {
+    return loadResults(outDir).results;
+  } catch (err) {
+    log(`no results recorded (${(err as Error).message})`);
+    return undefined;
+  }
 }
 
 async function cmdList(): Promise<number> {
@@ -184,7 +207,8 @@ async function cmdDoctor(): Promise<number> {
 
 async function cmdCleanup(opts: { dryRun?: boolean }): Promise<number> {
   const l = await findLeftovers();
-  const all = [...l.netns.map((n) => `netns ${n}`), ...l.bpffsDirs, ...l.tmpDirs, ...l.vmJobDirs];
+  // Records too: a run SIGKILLed before it created anything leaves only its record.
+  const all = [...l.netns.map((n) => `netns ${n}`), ...l.bpffsDirs, ...l.tmpDirs, ...l.vmJobDirs, ...l.records];
   if (all.length === 0) {
     process.stdout.write('nothing left by earlier runs\n');
     return EXIT.ok;
@@ -207,11 +231,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addHelpText('after', `
 Exit codes:
   0    success
-  1    the run finished but a case failed (see its reason)
+  1    a case failed (see its reason), or the run stopped: the generator failed while
+       calibrating, or a file could not be written (disk full): one line says which
   2    bad command line: nothing was created
   3    something the run needs is missing (root, a tool, a kernel feature): see bench doctor
   4    compare: a --fail-on threshold was crossed by a significant change (a regression)
   5    compare/report/history: results missing, unreadable, invalid or of a newer schema, or nothing to compare
+  129  the terminal hung up (SIGHUP, a dropped SSH session): everything released, partial results kept
   130  interrupted (SIGINT/SIGTERM): everything released, partial results kept`);
 
   program

@@ -12,9 +12,19 @@ export const EXIT = {
   regression: 4,
   /** bench compare/report/history: results missing, unreadable, invalid, of a newer schema, or nothing to compare. */
   notComparable: 5,
+  /** The terminal went away (SIGHUP, a dropped SSH session): partial results kept, everything released. */
+  hangup: 129,
   /** Interrupted by SIGINT/SIGTERM: partial results kept, everything released. */
   interrupted: 130,
 } as const;
+
+/** The signals that stop a run cleanly, and the exit code each one ends it with (128 + signal number, as shells do). */
+export const STOP_SIGNALS = { SIGHUP: EXIT.hangup, SIGINT: EXIT.interrupted, SIGTERM: EXIT.interrupted } as const;
+export type StopSignal = keyof typeof STOP_SIGNALS;
+
+function exitCodeOfSignal(signal: string): number {
+  return signal in STOP_SIGNALS ? STOP_SIGNALS[signal as StopSignal] : EXIT.interrupted;
+}
 
 export class BenchError extends Error {
   readonly exitCode: number;
@@ -38,9 +48,38 @@ export class MissingCapabilityError extends BenchError {
   }
 }
 
+/** The run was stopped by a signal; the exit code says which (129 SIGHUP, 130 SIGINT/SIGTERM). */
 export class InterruptedError extends BenchError {
+  readonly signal: string;
   constructor(signal: string) {
-    super(`interrupted by ${signal}`, EXIT.interrupted);
+    super(`interrupted by ${signal}`, exitCodeOfSignal(signal));
+    this.signal = signal;
+  }
+}
+
+/**
+ * The run itself could not go on (the generator failed while calibrating, a
+ * result file could not be written): one line that says what and why.
+ */
+export class RunAbortedError extends BenchError {
+  /** Where it stopped: calibration, output, ... */
+  readonly stage: string;
+  constructor(stage: string, message: string, options?: { cause?: unknown }) {
+    super(message, EXIT.runFailure, options);
+    this.stage = stage;
+  }
+}
+
+/** A file of the run could not be written (disk full, read-only, gone); names the file and the errno. */
+export class OutputWriteError extends RunAbortedError {
+  readonly file: string;
+  readonly code: string | undefined;
+  constructor(file: string, cause: unknown) {
+    const e = cause as NodeJS.ErrnoException;
+    const why = e?.code === 'ENOSPC' ? 'no space left on device (ENOSPC)' : e?.code === 'EDQUOT' ? 'disk quota exceeded (EDQUOT)' : e?.code ? `${e.code}: ${e.message}` : String(cause);
+    super('output', `could not write ${file}: ${why}`, { cause });
+    this.file = file;
+    this.code = e?.code;
   }
 }
 

@@ -145,8 +145,26 @@ export interface AttachedCase extends CaseCommon {
   notes: string[];
 }
 
-export type CaseResult = OkCase | SkippedCase | FailedCase | AttachedCase;
-/** Every case state; `attached` and `skipped` carry no figure, `failed` is the run's failure. */
+/**
+ * A case stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) after some of its
+ * trials: the finished trials and their statistics are kept, but fewer trials
+ * than planned are not the case's figure: never compared, never a capacity.
+ */
+export interface InterruptedCase extends CaseCommon {
+  state: 'interrupted';
+  /** e.g. "interrupted by SIGINT after 2 of 3 trials". */
+  reason: string;
+  trialsPlanned: number;
+  placement: CpuPlacementRecord;
+  counterSource: CounterSource;
+  targetRatePps: number;
+  /** Over the finished trials only. */
+  stats: OkCase['stats'];
+  trials: TrialResult[];
+}
+
+export type CaseResult = OkCase | SkippedCase | FailedCase | AttachedCase | InterruptedCase;
+/** Every case state; `attached` and `skipped` carry no figure, `interrupted` only a partial one, `failed` is the run's failure. */
 export type CaseState = CaseResult['state'];
 
 export interface EnvironmentInfo {
@@ -196,6 +214,8 @@ export interface RunResults {
   startedAt: string;  // ISO 8601
   finishedAt: string | null;
   state: 'running' | 'complete' | 'interrupted' | 'failed';
+  /** Why a run in state `failed` stopped (the generator failed while calibrating, a file could not be written). */
+  failure?: RunFailure;
   parameters: RunParameters;
   environment: EnvironmentInfo;
   /** The generator's ceiling on this topology per packet size (offered pps into native XDP_DROP). */
@@ -207,6 +227,12 @@ export interface RunResults {
   /** A lab run (bench run --config): hosts, interfaces as probed, safety, lock, clock alignment. */
   lab?: LabRecord;
   cases: CaseResult[];
+}
+
+export interface RunFailure {
+  /** Where the run stopped: calibration, output, reports, ... */
+  stage: string;
+  reason: string;
 }
 
 export interface LabRecord {

@@ -89,6 +89,9 @@ export async function removeLeftovers(l: Leftovers): Promise<string[]> {
     rmSync(dir, { recursive: true, force: true });
     removed.push(dir);
   }
-  for (const f of l.records) rmSync(f, { force: true });
+  for (const f of l.records) {
+    rmSync(f, { force: true });
+    removed.push(f);
+  }
   return removed;
 }

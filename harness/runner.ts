@@ -17,12 +17,12 @@ import { findScenario, type Scenario } from '../scenarios/builtin.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { CleanupStack } from './cleanup-stack.ts';
 import { collectEnvironment } from './environment.ts';
-import { InterruptedError, KernelRefusalError } from './errors.ts';
+import { InterruptedError, KernelRefusalError, OutputWriteError, RunAbortedError } from './errors.ts';
 import { buildUdpFrame } from './frame.ts';
 import { BENCH_OBJECT, BPFFS_ROOT } from './paths.ts';
 import { ensureBpffs } from './preflight.ts';
 import { assertValidResults } from './results-io.ts';
-import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSource, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
+import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSource, type InterruptedCase, type OkCase, type RunFailure, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
 import { findLeftovers, registerRun, removeLeftovers, resourcePrefix, unregisterRun } from './run-registry.ts';
 import { summarize } from './statistics.ts';
 import { actionCounts, analyseTrial, judgeCase, linkCounter, SOURCE } from './trial-analysis.ts';
@@ -308,7 +308,14 @@ async function calibrate(plan: RunPlan, rig: Rig, pktSizeBytes: number, stack: C
     }
     const sampler = await startSampler(plan, rig, drop);
     stack.push('calibration sampler', () => sampler.stop());
-    const w = await trafficWindow(plan, rig, sampler, { srcPort: 1024, dstPort: 9 }, pktSizeBytes, 0, plan.calibrationMs, signal);
+    let w: Window;
+    try {
+      w = await trafficWindow(plan, rig, sampler, { srcPort: 1024, dstPort: 9 }, pktSizeBytes, 0, plan.calibrationMs, signal);
+    } catch (err) {
+      // Without the generator's ceiling nothing after it means anything: the run stops here.
+      if (!(err instanceof GeneratorFailure)) throw err;
+      throw new RunAbortedError('calibration', `the generator failed while calibrating (${pktSizeBytes} B into native XDP_DROP on ${rig.topology.dut0.dev}): ${err.message}; nothing was measured`, { cause: err });
+    }
     const dt = (w.end.tNs - w.start.tNs) / 1e9;
     const field = (s: RawSample, f: 'tx_packets' | 'tx_dropped') => linkCounter(s, SOURCE.genDev, f);
     const offered = (field(w.end, 'tx_packets') + field(w.end, 'tx_dropped') - field(w.start, 'tx_packets') - field(w.start, 'tx_dropped')) / dt;
@@ -336,7 +343,23 @@ interface CaseContext {
   counters: CounterSource;
 }
 
-async function measureSize(plan: RunPlan, rig: Rig, cx: CaseContext, pktSizeBytes: number, ratePps: number, signal: AbortSignal, log: RunLog): Promise<CaseResult> {
+/** Statistics of the per-trial figures of a case. */
+function caseStats(trials: TrialResult[]): OkCase['stats'] {
+  const stat = (f: (t: TrialResult) => number) => summarize(trials.map(f));
+  return {
+    xdpPps: stat((t) => t.xdpPps),
+    offeredPps: stat((t) => t.offeredPps),
+    genTxPps: stat((t) => t.genTxPps),
+    dutRxPps: stat((t) => t.dutRxPps),
+    lostBeforeXdpPps: stat((t) => t.lostBeforeXdpPps),
+  };
+}
+
+/**
+ * Interrupted after some trials of a case: emits it as `interrupted` with the
+ * finished trials (they are real measurements), then stops the run.
+ */
+async function measureSize(plan: RunPlan, rig: Rig, cx: CaseContext, pktSizeBytes: number, ratePps: number, signal: AbortSignal, log: RunLog, emit: (c: CaseResult) => void): Promise<CaseResult> {
   const { scenario, mode, sampler } = cx;
   const common = { scenario: scenario.name, program: cx.program.info, mode, pktSizeBytes, generator: plan.generator.name, ...cx.attached };
   const label = `${scenario.name}/${mode}/${pktSizeBytes}B`;
@@ -350,9 +373,23 @@ async function measureSize(plan: RunPlan, rig: Rig, cx: CaseContext, pktSizeByte
     }
   }
   const trials: TrialResult[] = [];
+  const dutNapiCpu = mode === 'offload' ? null : plan.placement.dutNapiCpu;
+  const placement = { generatorCpus: plan.placement.generatorCpus, dutNapiCpu };
   for (let i = 0; i < plan.trials; i++) {
-    throwIfAborted(signal);
-    const w = await trafficWindow(plan, rig, sampler, portsOf(scenario), pktSizeBytes, ratePps, plan.durationMs, signal);
+    let w: Window;
+    try {
+      throwIfAborted(signal);
+      w = await trafficWindow(plan, rig, sampler, portsOf(scenario), pktSizeBytes, ratePps, plan.durationMs, signal);
+    } catch (err) {
+      if (err instanceof InterruptedError && trials.length > 0) {
+        const partial: InterruptedCase = {
+          ...common, state: 'interrupted', reason: `interrupted by ${err.signal} after ${trials.length} of ${plan.trials} trials`, trialsPlanned: plan.trials,
+          placement, counterSource: cx.counters, targetRatePps: ratePps, stats: caseStats(trials), trials,
+        };
+        emit(partial);
+      }
+      throw err;
+    }
     const trial = analyseTrial({
       index: i, mode, counters: cx.counters, window: sampler.between(w.start.tNs, w.end.tNs), proof: scenario.proof,
       genOwnFrames: w.framesSent, genOwnDurationMs: w.genDurationMs,
@@ -361,27 +398,19 @@ async function measureSize(plan: RunPlan, rig: Rig, cx: CaseContext, pktSizeByte
     trials.push(trial);
     log.info(`${label}: trial ${i + 1}/${plan.trials}: ${(trial.xdpPps / 1e6).toFixed(3)} Mpps processed, ${(trial.offeredPps / 1e6).toFixed(3)} Mpps offered`);
   }
-  const dutNapiCpu = mode === 'offload' ? null : plan.placement.dutNapiCpu;
   const verdict = judgeCase({
     trials, expect: scenario.expect, generatorCpus: plan.placement.generatorCpus, dutNapiCpu,
     tolerance: plan.tolerance, cvLimit: plan.cvLimit, sameHost: rig.genHost === rig.dutHost,
   });
-  const stat = (f: (t: TrialResult) => number) => summarize(trials.map(f));
   return {
     ...common,
     state: 'ok',
     flags: verdict.flags,
     notes: verdict.notes,
-    placement: { generatorCpus: plan.placement.generatorCpus, dutNapiCpu },
+    placement,
     counterSource: cx.counters,
     targetRatePps: ratePps,
-    stats: {
-      xdpPps: stat((t) => t.xdpPps),
-      offeredPps: stat((t) => t.offeredPps),
-      genTxPps: stat((t) => t.genTxPps),
-      dutRxPps: stat((t) => t.dutRxPps),
-      lostBeforeXdpPps: stat((t) => t.lostBeforeXdpPps),
-    },
+    stats: caseStats(trials),
     trials,
   };
 }
@@ -429,7 +458,7 @@ async function runScenarioMode(
     while (pending.length) {
       const size = pending[0]!;
       try {
-        emit(await measureSize(plan, rig, cx, size, targetRate(plan, calibration.get(size)), signal, log));
+        emit(await measureSize(plan, rig, cx, size, targetRate(plan, calibration.get(size)), signal, log, emit));
       } catch (err) {
         if (!(err instanceof GeneratorFailure)) throw err;
         emit({ ...common(size), state: 'failed', stage: 'traffic', reason: err.message });
@@ -437,7 +466,8 @@ async function runScenarioMode(
       pending.shift();
     }
   } catch (err) {
-    if (err instanceof InterruptedError) throw err;
+    // Interrupted, or results.json cannot be written: the run stops, the case is not a failure of its own.
+    if (err instanceof InterruptedError || err instanceof OutputWriteError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     for (const size of pending) emit({ ...common(size), state: 'failed', stage: 'measure', reason });
   } finally {
@@ -446,14 +476,37 @@ async function runScenarioMode(
   }
 }
 
+/** Why a run failed, for results.json: the stage where it stopped and the error's own words. */
+function failureOf(err: unknown): RunFailure {
+  const reason = (err instanceof Error && err.message) || String(err) || 'unknown error';
+  return { stage: err instanceof RunAbortedError ? err.stage : 'run', reason };
+}
+
+/**
+ * The full record did not fit (disk full): write the end state (failed, why)
+ * over the cases already on disk, a file no bigger than the one there; if even
+ * that fails, say what the file still claims.
+ */
+function saveEndStateOnly(outDir: string, results: RunResults, casesOnDisk: number | null, cause: Error, log: RunLog): void {
+  const file = path.join(outDir, RESULTS_FILE);
+  if (casesOnDisk === null) {
+    log.info(`${file} was never written (${cause.message})`);
+    return;
+  }
+  try {
+    writeResults(outDir, { ...results, cases: results.cases.slice(0, casesOnDisk) });
+    const lost = results.cases.length - casesOnDisk;
+    log.info(`${file} says the run ${results.state}${lost ? `; ${lost} case(s) measured after the last write could not be recorded` : ''}`);
+  } catch (err) {
+    log.info(`${file} could not be updated (${(err as Error).message}): it still says state 'running' with ${casesOnDisk} case(s); the run ${results.state}`);
+  }
+}
+
 export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal): Promise<RunResults> {
   const runId = newRunId();
   const stack = new CleanupStack();
   const removed = await removeLeftovers(await findLeftovers());
   if (removed.length) log.info(`removed leftovers of dead runs: ${removed.join(', ')}`);
-  registerRun(runId);
-  stack.push('run registry', async () => unregisterRun(runId));
-
   const results: RunResults = {
     schemaVersion: SCHEMA_VERSION,
     runId,
@@ -482,9 +535,23 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     calibration: [],
     cases: [],
   };
-  mkdirSync(plan.outDir, { recursive: true });
-  writeResults(plan.outDir, results);
+  registerRun(runId);
+  stack.push('run registry', async () => unregisterRun(runId));
+  /** The cases results.json on disk holds: when the full record no longer fits (disk full), the end state goes on those. */
+  let casesOnDisk: number | null = null;
+  let failed: unknown;
+  const save = (r: RunResults) => {
+    writeResults(plan.outDir, r);
+    casesOnDisk = r.cases.length;
+  };
   try {
+    try {
+      mkdirSync(plan.outDir, { recursive: true });
+    } catch (err) {
+      throw new OutputWriteError(plan.outDir, err);
+    }
+    save(results);
+    throwIfAborted(signal); // stopped before anything was built: say so, build nothing
     if (plan.progRunOnly) {
       results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log, plan.work);
       results.state = 'complete';
@@ -498,7 +565,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       // The DUT host is the machine measured: its kernel and CPUs, not the controller's.
       const dutHost = lab.record.hosts.find((h) => h.roles.includes('dut'))!;
       Object.assign(results.environment, { kernel: dutHost.kernel, hostname: dutHost.hostname, cpuCount: dutHost.cpuCount, driver: rig.dutDriver });
-      writeResults(plan.outDir, results);
+      save(results);
     } else {
       await ensureBpffs();
       rig = await setUpVethRig(runId, plan, stack, log);
@@ -511,12 +578,12 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       calibration.set(size, c);
       results.calibration.push(c);
     }
-    writeResults(plan.outDir, results);
+    save(results);
     const totalCases = plan.scenarios.length * plan.modes.length * plan.pktSizesBytes.length;
     const casesStartedMs = performance.now();
     const emit = (c: CaseResult) => {
       results.cases.push(c);
-      writeResults(plan.outDir, results); // after every case: a crash loses nothing
+      save(results); // after every case: a crash loses nothing
       const done = results.cases.length;
       const perCaseMs = (performance.now() - casesStartedMs) / done;
       log.info(`progress: ${done}/${totalCases} cases${done < totalCases ? `, about ${Math.round((perCaseMs * (totalCases - done)) / 1000)} s left` : ''}`);
@@ -542,13 +609,23 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     }
     results.state = 'complete';
   } catch (err) {
-    results.state = err instanceof InterruptedError ? 'interrupted' : 'failed';
+    if (err instanceof InterruptedError) results.state = 'interrupted';
+    else Object.assign(results, { state: 'failed', failure: failureOf(err) });
+    failed = err;
     throw err;
   } finally {
     const failures = await stack.releaseAll();
     for (const f of failures) log.info(`cleanup of ${f.what} failed: ${String(f.error)}`);
     results.finishedAt = new Date().toISOString();
-    writeResults(plan.outDir, results);
+    try {
+      save(results);
+    } catch (err) {
+      if (!(err instanceof OutputWriteError)) throw err;
+      // A run that ended well but cannot record it has failed; a run that failed already keeps its first cause.
+      if (failed === undefined) Object.assign(results, { state: 'failed', failure: failureOf(err) });
+      saveEndStateOnly(plan.outDir, results, casesOnDisk, err, log);
+      if (failed === undefined) throw err;
+    }
   }
   return results;
 }

@@ -45,8 +45,8 @@ const FLAG_SHORT: Readonly<Record<CaseFlag, string>> = {
 /** What sits in one (group, mode) slot of the chart. */
 export type ChartSlot =
   | { kind: 'ok'; medianMpps: number; lowMpps: number; highMpps: number; flags: CaseFlag[] }
-  /** No bar: 'attached' is an offload on a device without a datapath (netdevsim), never a figure. */
-  | { kind: 'skipped' | 'failed' | 'attached' | 'not run' };
+  /** No bar: 'attached' is an offload on a device without a datapath (netdevsim), 'interrupted' has fewer trials than planned: never a figure. */
+  | { kind: 'skipped' | 'failed' | 'attached' | 'interrupted' | 'not run' };
 
 /** Text of an empty slot: "offload: skipped", "offload: attached, no pps". */
 export function emptySlotText(mode: XdpMode, kind: Exclude<ChartSlot['kind'], 'ok'>): string {

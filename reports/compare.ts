@@ -132,8 +132,8 @@ export interface RunRef {
 
 export type Side =
   | { state: 'ok'; values: number[]; n: number; mean: number; median: number; cv: number; min: number; max: number; flags: CaseFlag[] }
-  /** attached: offloaded on a device without a datapath; no figure, so never comparable (never a zero). */
-  | { state: 'skipped' | 'failed' | 'attached' | 'absent'; reason: string };
+  /** attached: offloaded on a device without a datapath; interrupted: fewer trials than planned. No full figure, so never comparable (never a zero). */
+  | { state: 'skipped' | 'failed' | 'attached' | 'interrupted' | 'absent'; reason: string };
 
 export type Change = 'regression' | 'improvement' | 'within-noise' | 'untested' | 'not-comparable';
 
@@ -288,6 +288,7 @@ function sideOfCase(c: CaseResult, metric: MetricId): Side {
   if (c.state === 'skipped') return { state: 'skipped', reason: c.reason };
   if (c.state === 'attached') return { state: 'attached', reason: `${c.driver}, no datapath: ${c.reason}` };
   if (c.state === 'failed') return { state: 'failed', reason: `${c.stage}: ${c.reason}` };
+  if (c.state === 'interrupted') return { state: 'interrupted', reason: c.reason };
   const values = c.trials.map((t) => t[metric]);
   if (values.length === 0) return { state: 'absent', reason: 'no trials recorded' };
   const n = values.length;

@@ -26,7 +26,7 @@ export interface HistoryRun {
 
 export type HistoryPoint =
   | { run: number; state: 'ok'; n: number; mean: number; min: number; max: number }
-  | { run: number; state: 'skipped' | 'failed' | 'attached' | 'absent' };
+  | { run: number; state: 'skipped' | 'failed' | 'attached' | 'interrupted' | 'absent' };
 
 export interface HistoryStep extends Step {
   /** Index into History.runs of the first run after the step. */

@@ -9,7 +9,7 @@ import type { CaseResult, LatencyRecord, OkCase, RunResults } from '../harness/r
 import { MODE_COLOURS, buildPpsChartModel, emptySlotText } from './chart-png.ts';
 import { formatBytes, formatErrno, formatMs, formatNs, formatPercent, formatPps } from './format.ts';
 import { environmentFields, methodologyParagraphs, parameterFields, runCaveats, runFields, type Field } from './run-info.ts';
-import { attachedLabel, buildSummaryTable, caseLabel, type SummaryTable } from './summary-table.ts';
+import { attachedLabel, buildSummaryTable, caseLabel, partialFigureText, type SummaryTable } from './summary-table.ts';
 import {
   paletteColour,
   renderBarChartSvg,
@@ -183,7 +183,7 @@ export function runSectionsHtml(results: RunResults, table: SummaryTable = build
 
   if (!opts.embedded) out.push(`<h1>XDP bench report: ${escapeHtml(results.runId)}</h1>`);
   out.push(paragraph(runFields(results).map(([k, v]) => `${k}: ${v}`).join(' · '), 'muted'));
-  if (results.state !== 'complete') out.push(`<p class="verdict not-comparable">Warning: the run is ${escapeHtml(results.state)}; some cases may be missing or incomplete.</p>`);
+  if (results.state !== 'complete') out.push(`<p class="verdict not-comparable">Warning: the run is ${escapeHtml(results.state)}${results.failure ? ` (${escapeHtml(results.failure.stage)}: ${escapeHtml(results.failure.reason)})` : ''}; some cases may be missing or incomplete.</p>`);
 
   out.push(heading('Summary'));
   if (table.rows.length === 0) {
@@ -308,6 +308,7 @@ export function reasonText(c: CaseResult): string {
   if (c.state === 'ok') return '';
   if (c.state === 'failed') return `at ${c.stage}: ${c.reason}`;
   if (c.state === 'attached') return [`${attachedLabel(c)}: ${c.reason}`, `prog id ${c.progId}, tag ${c.progTag}`, ...c.notes].join('; ');
+  if (c.state === 'interrupted') return `${c.reason}: ${partialFigureText(c)}`;
   const parts = [c.reason];
   if (c.kernelMessage !== undefined && !c.reason.includes(c.kernelMessage)) parts.push(`kernel: ${c.kernelMessage}`);
   if (c.errno !== undefined) parts.push(`errno ${formatErrno(c.errno)}`);

@@ -4,6 +4,7 @@ import type {
   AttachedCase,
   CaseResult,
   FailedCase,
+  InterruptedCase,
   OkCase,
   RunResults,
   SkippedCase,
@@ -118,8 +119,23 @@ function renderCase(c: CaseResult, label: string): string[] {
     case 'attached':
       out.push(...renderAttachedCase(c));
       break;
+    case 'interrupted':
+      out.push(...renderInterruptedCase(c));
+      break;
   }
   return out;
+}
+
+/** The finished trials, kept as measured; their statistics are labelled partial (fewer trials than planned). */
+function renderInterruptedCase(c: InterruptedCase): string[] {
+  return [
+    `- ${escapeInline(c.reason)}: ${c.trials.length} of ${c.trialsPlanned} trials finished. Not a full case: not compared, not a capacity figure.`,
+    `- XDP program over the finished trials (partial): ${formatStatsLine(c.stats.xdpPps)}`,
+    `- Generator TX (partial): ${formatStatsLine(c.stats.genTxPps)}`,
+    '',
+    ...renderTrials(c.trials),
+    '',
+  ];
 }
 
 function renderAttachedCase(c: AttachedCase): string[] {

@@ -6,6 +6,7 @@
 
 import type {
   AttachedCase,
+  InterruptedCase,
   CaseFlag,
   CaseResult,
   RunParameters,
@@ -142,7 +143,14 @@ export function flagsOrReason(c: CaseResult): string {
       return `failed (${oneLine(c.stage)}): ${oneLine(c.reason)}`;
     case 'attached':
       return `${attachedLabel(c)}: prog id ${c.progId}, tag ${c.progTag}`;
+    case 'interrupted':
+      return `${oneLine(c.reason)}: ${partialFigureText(c)}`;
   }
+}
+
+/** The finished trials of an interrupted case, said so: never in the figure columns, which hold full cases only. */
+export function partialFigureText(c: InterruptedCase): string {
+  return `median of the finished trials ${formatPps(c.stats.xdpPps.median)} (partial, not the case's figure)`;
 }
 
 /** "attached (netdevsim, no datapath)": offloaded and attached on a device that runs no packets; no figure. */

@@ -14,7 +14,7 @@ import { liveGenerator } from '../../drivers/live-generator.ts';
 import type { TrafficDriver } from '../../drivers/traffic-driver.ts';
 import { findScenario, type Scenario } from '../../scenarios/builtin.ts';
 import { parseScenarioFile } from '../../scenarios/scenario-file.ts';
-import { BenchError, EXIT, MissingCapabilityError, UsageError } from '../errors.ts';
+import { BenchError, EXIT, InterruptedError, MissingCapabilityError, UsageError } from '../errors.ts';
 import { expandLabPlan, parseLabConfig, renderLabPlan, type LabPlan } from '../lab-config.ts';
 import { assertLabReady, checkLab, labChecksExit, renderLabChecks, type LabChecks } from '../lab-rig.ts';
 import { loadResults } from '../results-io.ts';
@@ -151,19 +151,19 @@ async function runLab(plan: LabPlan, flags: LabRunFlags, cx: LabCommandContext, 
   };
   const controller = cx.abortOnSignals();
   let results: RunResults | undefined;
-  let interrupted = false;
+  let interrupted: InterruptedError | undefined;
   try {
     results = await runBench(runPlan, { info: cx.log }, controller.signal);
   } catch (err) {
-    if (!(err instanceof BenchError && err.exitCode === EXIT.interrupted)) {
+    if (!(err instanceof InterruptedError)) {
       // Refused before any case (the DUT lock): the partial results file says why it stopped.
       throw err;
     }
-    interrupted = true;
+    interrupted = err;
   }
   results ??= loadResults(outDir).results;
   await printRunOutcome(outDir, results, Boolean(flags.json), cx.log);
-  if (interrupted) return EXIT.interrupted;
+  if (interrupted) return interrupted.exitCode;
   const runExit = results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok;
   if (!baseline) return runExit;
   cx.log(`comparing with the baseline ${baseline}${plan.thresholds.length ? ` (fail on: ${plan.thresholds.join('; ')})` : ' (no thresholds in the config: informative only)'}`);

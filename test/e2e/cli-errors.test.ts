@@ -56,6 +56,7 @@ test('--help on run lists every flag and the exit codes', async (t) => {
   for (const flag of ['--modes', '--trials', '--duration', '--warmup', '--generator', '--out', '--json']) t.true(String(r.stdout).includes(flag), flag);
   const top = await bench(['--help'], 30_000);
   t.regex(String(top.stdout), /130\s+interrupted/);
+  t.regex(String(top.stdout), /129\s+the terminal hung up \(SIGHUP/);
 });
 
 test('bench run --config LAB.yaml --dry-run prints the expanded plan; a bad config names every problem; lab-only flags need --config', async (t) => {

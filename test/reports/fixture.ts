@@ -91,14 +91,19 @@ function okCase(mode: XdpMode, specs: TrialSpec[], flags: CaseFlag[], notes: str
     placement: { generatorCpus: [0], dutNapiCpu: mode === 'native' ? 1 : null },
     counterSource: 'program',
     targetRatePps: 0,
-    stats: {
-      xdpPps: statsOf(trials.map((t) => t.xdpPps)),
-      offeredPps: statsOf(trials.map((t) => t.offeredPps)),
-      genTxPps: statsOf(trials.map((t) => t.genTxPps)),
-      dutRxPps: statsOf(trials.map((t) => t.dutRxPps)),
-      lostBeforeXdpPps: statsOf(trials.map((t) => t.lostBeforeXdpPps)),
-    },
+    stats: caseStatsOf(trials),
     trials,
+  };
+}
+
+/** A case's statistics over its trials, as the runner computes them. */
+export function caseStatsOf(trials: readonly TrialResult[]): OkCase['stats'] {
+  return {
+    xdpPps: statsOf(trials.map((t) => t.xdpPps)),
+    offeredPps: statsOf(trials.map((t) => t.offeredPps)),
+    genTxPps: statsOf(trials.map((t) => t.genTxPps)),
+    dutRxPps: statsOf(trials.map((t) => t.dutRxPps)),
+    lostBeforeXdpPps: statsOf(trials.map((t) => t.lostBeforeXdpPps)),
   };
 }
 

@@ -86,6 +86,8 @@ test('trafgenArgv: runs through `xdpb exec --netns` on the first CPU, with a --n
   t.is(value('--cpus'), '1');
   t.true(tool.includes('--no-sock-mem'));
   t.false(tool.includes('--rate'));
+  // sendto() per frame: TX_RING aborts into a decoupled native-XDP veth (test/e2e/trafgen-native.test.ts runs it).
+  t.is(value('--gap'), '0');
 });
 
 test('trafgenArgv: --num is rounded up, --rate only when asked for', (t) => {
