@@ -16,6 +16,7 @@ import { parseScenarioFile } from '../../scenarios/scenario-file.ts';
 import { BenchError, EXIT, MissingCapabilityError, UsageError } from '../errors.ts';
 import { expandLabPlan, parseLabConfig, renderLabPlan, type LabPlan } from '../lab-config.ts';
 import { loadResults } from '../results-io.ts';
+import { checkOutDir } from '../out-dir.ts';
 import type { RunResults } from '../result-schema.ts';
 import { parseRate } from '../run-options.ts';
 import { runBench, type RunPlan } from '../runner.ts';
@@ -86,6 +87,9 @@ async function closeConnections(plan: LabPlan): Promise<void> {
 
 export async function cmdRunLab(flags: LabRunFlags, cx: LabCommandContext): Promise<number> {
   const plan = expandLabPlan(parseLabConfig(flags.config)); // every problem at once, exit 2
+  const outErrors: string[] = [];
+  if (flags.out !== undefined) checkOutDir(flags.out, { flag: '--out', ownFiles: [] }, outErrors);
+  if (outErrors.length) throw new UsageError(outErrors.join('\n'));
   if (flags.dryRun) {
     process.stdout.write(`${renderLabPlan(plan)}\n`);
     return EXIT.ok;

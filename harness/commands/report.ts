@@ -9,7 +9,7 @@ import { buildComparison, renderComparisonTerminal, runLetter } from '../../repo
 import { renderMergedHtml, renderMergedJson, renderMergedMarkdown, renderSummaryJson, type LabelledRun } from '../../reports/merged-report.ts';
 import { buildSummaryTable } from '../../reports/summary-table.ts';
 import { renderTerminalTable } from '../../reports/terminal-table.ts';
-import { OUTPUT_FORMATS, note, parseNumber, readRun, throwIfErrors, writeOutputs, type OutputFormat } from './shared.ts';
+import { OUTPUT_FORMATS, checkOutputOption, note, parseNumber, readRun, throwIfErrors, writeOutputs, type OutputFormat } from './shared.ts';
 
 export interface ReportCommandOptions {
   out?: string;
@@ -23,6 +23,7 @@ export async function runReport(sources: string[], opts: ReportCommandOptions): 
   const errors: string[] = [];
   const alpha = parseNumber(opts.alpha, '--alpha', errors, { min: 0, max: 1, exclusive: true });
   if (sources.length > 1 && !opts.out) errors.push('--out: required when merging several runs (where should the merged report go?)');
+  checkOutputOption(opts.out, [...Object.values(REPORT_FILES), 'chart.png'], errors);
   throwIfErrors(errors);
 
   const inputs = sources.map(readRun);

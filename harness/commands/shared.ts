@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.ts';
 import { UsageError } from '../errors.ts';
+import { checkOutDir } from '../out-dir.ts';
+import { parseDecimal } from '../run-options.ts';
 import { RESULTS_FILE_NAME, ResultsFileError, loadResults } from '../results-io.ts';
 import type { RunInput } from '../../reports/compare.ts';
 import { METRIC_IDS, isMetricId, type MetricId } from '../../reports/compare.ts';
@@ -59,9 +61,9 @@ export function parseMetrics(text: string, errors: string[]): MetricId[] {
 
 /** A number in [min, max] (exclusive ends where said); pushes a message naming the flag otherwise. */
 export function parseNumber(text: string, flag: string, errors: string[], range: { min: number; max: number; exclusive?: boolean; integer?: boolean }): number {
-  const v = Number(text);
+  const v = parseDecimal(text);
   const inRange = range.exclusive ? v > range.min && v < range.max : v >= range.min && v <= range.max;
-  if (text.trim() === '' || !Number.isFinite(v) || !inRange || (range.integer && !Number.isInteger(v))) {
+  if (!Number.isFinite(v) || !inRange || (range.integer && !Number.isInteger(v))) {
     const span = range.exclusive ? `between ${range.min} and ${range.max} (exclusive)` : `from ${range.min} to ${range.max}`;
     errors.push(`${flag} "${text}": expected ${range.integer ? 'an integer' : 'a number'} ${span}`);
   }
@@ -70,6 +72,11 @@ export function parseNumber(text: string, flag: string, errors: string[], range:
 
 export function throwIfErrors(errors: readonly string[]): void {
   if (errors.length > 0) throw new UsageError(errors.join('\n'));
+}
+
+/** `--out DIR` of compare/history/report: checked before anything is read or written. */
+export function checkOutputOption(out: string | undefined, ownFiles: readonly string[], errors: string[]): void {
+  if (out !== undefined) checkOutDir(out, { flag: '--out', ownFiles }, errors);
 }
 
 /** Writes each file atomically into `dir` (created if needed); returns their paths. */
