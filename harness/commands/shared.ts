@@ -1,5 +1,5 @@
 /* What compare, history and report share: reading runs (never crashing on a bad one), option checks, writing outputs. */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, opendirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.ts';
 import { UsageError } from '../errors.ts';
@@ -23,28 +23,62 @@ export function readRun(source: string): RunInput {
   }
 }
 
+/** Most entries looked at under one path: a directory of a million files is not a results directory. */
+export const MAX_RUN_DIR_ENTRIES = 100_000;
+
+function isDir(p: string): boolean {
+  return statSync(p, { throwIfNoEntry: false })?.isDirectory() === true; // follows symlinks
+}
+
 /**
  * Run directories under each path: the path itself when it is a run (has
  * results.json, or is a file), else its subdirectories that have one, by name.
+ * Symlinked subdirectories are followed (one level only, so no loop can form);
+ * a run reached twice (through a link, or given twice) is read once.
  */
 export function findRuns(paths: readonly string[]): { sources: string[]; problems: { source: string; reason: string }[] } {
   const sources: string[] = [];
   const problems: { source: string; reason: string }[] = [];
+  const seen = new Set<string>();
+  const add = (p: string) => {
+    let real = p;
+    try {
+      real = realpathSync(p);
+    } catch {
+      // Reported by the reader.
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
+    sources.push(p);
+  };
   for (const p of paths) {
     if (!existsSync(p)) {
       problems.push({ source: p, reason: 'no such file or directory' });
       continue;
     }
-    if (!statSync(p).isDirectory() || existsSync(path.join(p, RESULTS_FILE_NAME))) {
-      sources.push(p);
+    if (!isDir(p) || existsSync(path.join(p, RESULTS_FILE_NAME))) {
+      add(p);
       continue;
     }
-    const subdirs = readdirSync(p, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(path.join(p, d.name, RESULTS_FILE_NAME)))
-      .map((d) => path.join(p, d.name))
+    const names: string[] = [];
+    const dir = opendirSync(p);
+    try {
+      for (let d = dir.readSync(); d !== null; d = dir.readSync()) {
+        if (names.length >= MAX_RUN_DIR_ENTRIES) {
+          problems.push({ source: p, reason: `more than ${MAX_RUN_DIR_ENTRIES} entries: only the first ${MAX_RUN_DIR_ENTRIES} were looked at` });
+          break;
+        }
+        names.push(d.name);
+      }
+    } finally {
+      dir.closeSync();
+    }
+    const subdirs = names
+      .map((n) => path.join(p, n))
+      .filter((sub) => isDir(sub) && existsSync(path.join(sub, RESULTS_FILE_NAME)))
       .sort();
     if (subdirs.length === 0) problems.push({ source: p, reason: `no ${RESULTS_FILE_NAME} in it or in its subdirectories` });
-    sources.push(...subdirs);
+    subdirs.forEach(add);
   }
   return { sources, problems };
 }
