@@ -23,7 +23,9 @@ export async function runReport(sources: string[], opts: ReportCommandOptions): 
   const errors: string[] = [];
   const alpha = parseNumber(opts.alpha, '--alpha', errors, { min: 0, max: 1, exclusive: true });
   if (sources.length > 1 && !opts.out) errors.push('--out: required when merging several runs (where should the merged report go?)');
-  checkOutputOption(opts.out, [...Object.values(REPORT_FILES), 'chart.png'], errors);
+  // One run without --out: its report goes next to its results.json; that place is checked the same way.
+  const singleOutDir = sources.length === 1 ? opts.out ?? (existsSync(path.join(sources[0]!, RESULTS_FILE_NAME)) ? sources[0]! : path.dirname(sources[0]!)) : undefined;
+  checkOutputOption(opts.out ?? singleOutDir, [...Object.values(REPORT_FILES), 'chart.png'], errors, opts.out === undefined ? 'the run\'s directory (where the report goes without --out)' : '--out');
   throwIfErrors(errors);
 
   const inputs = sources.map(readRun);
@@ -37,7 +39,7 @@ export async function runReport(sources: string[], opts: ReportCommandOptions): 
   if (sources.length === 1) {
     const run = inputs[0]!;
     if (!run.results) return EXIT.notComparable;
-    outDir = opts.out ?? (existsSync(path.join(sources[0]!, RESULTS_FILE_NAME)) ? sources[0]! : path.dirname(sources[0]!));
+    outDir = singleOutDir!;
     const table = buildSummaryTable(run.results);
     // report.md, report.html and the PNG charts exactly as `bench run` writes them; JSON from the same table.
     mkdirSync(outDir, { recursive: true });

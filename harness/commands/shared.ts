@@ -109,8 +109,8 @@ export function throwIfErrors(errors: readonly string[]): void {
 }
 
 /** `--out DIR` of compare/history/report: checked before anything is read or written. */
-export function checkOutputOption(out: string | undefined, ownFiles: readonly string[], errors: string[]): void {
-  if (out !== undefined) checkOutDir(out, { flag: '--out', ownFiles }, errors);
+export function checkOutputOption(out: string | undefined, ownFiles: readonly string[], errors: string[], flag = '--out'): void {
+  if (out !== undefined) checkOutDir(out, { flag, ownFiles }, errors);
 }
 
 /** Writes each file atomically into `dir` (created if needed); returns their paths. */
