@@ -152,7 +152,7 @@ export function parseScenarioFile(file: string, text = readScenarioText(file)): 
         const rateErrors: string[] = [];
         if (typeof t.rate === 'string' || typeof t.rate === 'number') parseRate(String(t.rate), rateErrors);
         if ((typeof t.rate !== 'string' && typeof t.rate !== 'number') || rateErrors.length) {
-          problems.push(`traffic.rate: ${JSON.stringify(t.rate)}: expected 0 (full speed), packets per second (1..1e9), or a percentage like "50%"`);
+          problems.push(`traffic.rate: ${typeof t.rate === 'number' ? String(t.rate) : JSON.stringify(t.rate)}: expected 0 (full speed), packets per second (1..1e9), or a percentage like "50%"`);
         } else traffic.rate = String(t.rate);
       }
       for (const port of ['srcPort', 'dstPort'] as const) {
