@@ -13,6 +13,7 @@ xdpb_node_problem() {
   fi
   _v=$(node --version 2>/dev/null) || { echo "$(command -v node) --version failed"; return 0; }
   _v=${_v#v}
+  case "$_v" in *.*) ;; *) echo "$(command -v node) --version printed \"$_v\""; return 0 ;; esac
   _major=${_v%%.*}
   _rest=${_v#*.}
   _minor=${_rest%%.*}

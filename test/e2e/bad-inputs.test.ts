@@ -206,3 +206,16 @@ test.serial('a good results file passes the same commands (the table is not refu
   const r = await bench(['compare', GOOD, GOOD]);
   t.is(r.exitCode, EXIT.ok, String(r.stderr));
 });
+
+test.serial('an error no check foresaw is one line without a stack trace; XDPB_DEBUG=1 adds the stack', async (t) => {
+  // A file the report writes is a directory: the atomic rename fails (EISDIR) deep in the writer.
+  const out = at('report-json-is-a-dir');
+  mkdirSync(path.join(out, 'report.json'), { recursive: true });
+  const plain = await bench(['report', GOOD, '--out', out]);
+  t.not(plain.exitCode, 0);
+  t.regex(String(plain.stderr), /^bench: .*EISDIR/m);
+  t.notRegex(String(plain.stderr), /\n\s+at .+:\d+:\d+\)?/, 'no stack trace');
+  const debug = await execa(path.join(REPO_ROOT, 'bench'), ['report', GOOD, '--out', out], { reject: false, timeout: 60_000, env: { XDPB_DEBUG: '1' } });
+  t.is(debug.exitCode, plain.exitCode);
+  t.regex(String(debug.stderr), /\n\s+at .+:\d+:\d+\)?/, 'the stack trace, on request');
+});
