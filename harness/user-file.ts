@@ -12,6 +12,8 @@ export const USER_FILE_CAPS = {
   mapsFile: 8 * MiB,
   labConfig: 1 * MiB,
   resultsFile: 64 * MiB,
+  /** --program FILE.o / a scenario file's program: its sha256 is taken in memory. */
+  bpfObject: 64 * MiB,
 } as const;
 
 export type UserFileProblem = 'missing' | 'not-regular' | 'too-large' | 'unreadable';
@@ -41,6 +43,11 @@ export function formatBytes(n: number): string {
  * what is wrong (no path: callers put the file and the field in front).
  */
 export function readUserFile(file: string, maxBytes: number): string {
+  return readUserBytes(file, maxBytes).toString('utf8');
+}
+
+/** The bytes of `file`, under the same rules as readUserFile. */
+export function readUserBytes(file: string, maxBytes: number): Buffer {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO with no writer must not hang; it is refused below anyway.
@@ -69,7 +76,7 @@ export function readUserFile(file: string, maxBytes: number): string {
       used += n;
     }
     if (used > maxBytes) throw new UserFileError(file, 'too-large', `larger than the ${formatBytes(maxBytes)} limit for this file`);
-    return buf.toString('utf8', 0, used);
+    return buf.subarray(0, used);
   } catch (err) {
     if (err instanceof UserFileError) throw err;
     throw new UserFileError(file, 'unreadable', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);

@@ -137,6 +137,7 @@ const CASES: BadInput[] = [
   { what: '--out /usr/local/... ', args: ['run', 'drop-all', '--out', '/usr/local/xdpb-bad-input'], exit: EXIT.usage, message: /inside the system directory \/usr/ },
   { what: '--out a file', args: ['run', 'drop-all', '--out', A_FILE], exit: EXIT.usage, message: /--out .*a-file: exists and is not a directory/ },
   { what: '--out someone else\'s directory', args: ['run', 'drop-all', '--out', FOREIGN], exit: EXIT.usage, message: /--out .*foreign: an existing directory with other files in it \(main\.c\)/ },
+  { what: '--program of 65 MiB', args: ['run', '--program', sparse(at('big.bpf.o'), 65 * 1024 * 1024), '--out', NEW_OUT], exit: EXIT.usage, message: /--program: .*big\.bpf\.o: 65 MiB, larger than the 64 MiB limit for a BPF object/ },
   { what: 'XDPB_VM=1 on a host', args: run(), env: { XDPB_VM: '1', XDPB_VM_DUT_LINK: 'virtio' }, exit: EXIT.usage, message: /XDPB_VM=1 is set, but this is not the xdp bench VM guest/ },
   // scenario files: the file's field is named, not the flag it fills in
   { what: 'scenario duration: .nan', args: ['run', SC_NAN_DURATION, '--out', NEW_OUT], exit: EXIT.usage, message: /nan-duration\.yaml:\n\s+duration: NaN: expected seconds/, not: /--duration/ },
