@@ -87,15 +87,17 @@ async function closeConnections(plan: LabPlan): Promise<void> {
 
 export async function cmdRunLab(flags: LabRunFlags, cx: LabCommandContext): Promise<number> {
   const plan = expandLabPlan(parseLabConfig(flags.config)); // every problem at once, exit 2
+  // --out, or a new run directory under the config's output: checked like any --out, before anything.
+  const outDir = path.resolve(flags.out ?? path.join(plan.outDir, runDirName()));
   const outErrors: string[] = [];
-  if (flags.out !== undefined) checkOutDir(flags.out, { flag: '--out', ownFiles: [] }, outErrors);
+  checkOutDir(outDir, { flag: flags.out !== undefined ? '--out' : `output (${plan.outDir}) of the lab config, run directory`, ownFiles: [] }, outErrors);
   if (outErrors.length) throw new UsageError(outErrors.join('\n'));
   if (flags.dryRun) {
     process.stdout.write(`${renderLabPlan(plan)}\n`);
     return EXIT.ok;
   }
   try {
-    return await runLab(plan, flags, cx);
+    return await runLab(plan, { ...flags, out: outDir }, cx);
   } finally {
     await closeConnections(plan);
   }

@@ -3,8 +3,8 @@
  * scenario files, maps files, lab configs and results files a hostile user
  * (or a full disk, or a typo) hands in. Each case asserts the documented exit
  * code, a message naming the flag or the field, no stack trace, and that an
- * --out it names was not created. None needs root: all are refused before
- * anything is set up.
+ * --out it names was not created. All are refused before anything is set up;
+ * only --program's is refused after the preflight (root, native build: as in CI).
  *
  * The results files are mutations of test/reports/fixture.ts's makeResults()
  * (a schema-valid veth run), written as text so that numbers JSON cannot hold
@@ -159,6 +159,7 @@ const CASES: BadInput[] = [
   { what: 'lab config trials: .nan', args: ['run', '--config', LAB_NAN_TRIALS, '--dry-run'], exit: EXIT.usage, message: /trials: expected/ },
   { what: 'lab config durationS: .inf', args: ['run', '--config', LAB_INF_DURATION, '--dry-run'], exit: EXIT.usage, message: /durationS: expected/ },
   { what: 'lab prepare of a FIFO', args: ['lab', 'prepare', '--config', FIFO], exit: EXIT.usage, message: /cannot read the file: a FIFO/ },
+  { what: 'lab config output: /usr', args: ['run', '--config', lab('lab-output-usr.yaml', (t) => t.replace(/^output: .*$/m, 'output: /usr/share')), '--dry-run'], exit: EXIT.usage, message: /output \(\/usr\/share\) of the lab config, run directory .* is inside the system directory \/usr/ },
   { what: 'lab run --out /etc', args: ['run', '--config', LAB_GOOD, '--dry-run', '--out', '/etc'], exit: EXIT.usage, message: /--out \/etc: is a system directory/ },
   // bench compare
   { what: 'compare --alpha 0x1', args: ['compare', GOOD, GOOD, '--alpha', '0x1'], exit: EXIT.usage, message: /--alpha "0x1"/ },
