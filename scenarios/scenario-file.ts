@@ -103,8 +103,9 @@ function readScenarioText(file: string): string {
   try {
     return readUserFile(file, USER_FILE_CAPS.scenarioFile);
   } catch (err) {
-    if (err instanceof UserFileError && err.problem !== 'missing') throw new ScenarioFileError(path.resolve(file), [`cannot read the file: ${err.message}`]);
-    throw Object.assign(new Error(`${file}: no such file`), { code: 'ENOENT' });
+    if (!(err instanceof UserFileError)) throw err;
+    if (err.problem === 'missing') throw Object.assign(new Error(`${file}: no such file`), { code: 'ENOENT' });
+    throw new ScenarioFileError(path.resolve(file), [`cannot read the file: ${err.message}`]);
   }
 }
 
