@@ -11,6 +11,7 @@ import { parseDecimal } from '../../harness/run-options.ts';
 import { cmdlineHasGuestToken, vmGuestSettings } from '../../harness/vm-guest.ts';
 import { findRuns } from '../../harness/commands/shared.ts';
 import { UsageError } from '../../harness/errors.ts';
+import { parseScenarioFile } from '../../scenarios/scenario-file.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-test-input-guards-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -121,4 +122,12 @@ test('findRuns: symlinked run directories are followed, a run reached twice is r
   const found = findRuns([root, path.join(root, 'a')]);
   t.deepEqual(found.sources, [path.join(root, 'a'), path.join(root, 'b')]);
   t.deepEqual(found.problems, []);
+});
+
+test('a maps[].file within its limit is read (bounded reader) and its entries parsed', (t) => {
+  mkdirSync(at('sc'));
+  writeFileSync(at('sc', 'ports.json'), JSON.stringify([{ key: 53, value: 1 }, { key: 'hex:0050', value: [1, 0, 0, 0] }]));
+  writeFileSync(at('sc', 'fw.yaml'), 'name: fw\nprogram: ./fw.bpf.o\nmaps: [{ name: blocked, file: ports.json }]\n');
+  const sf = parseScenarioFile(at('sc', 'fw.yaml'));
+  t.deepEqual(sf.maps, [{ name: 'blocked', entries: [{ key: 53, value: 1 }, { key: 'hex:0050', value: [1, 0, 0, 0] }] }]);
 });
