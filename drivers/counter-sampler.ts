@@ -50,15 +50,65 @@ export interface SamplerSources {
   snmp?: Record<string, string>;
 }
 
-/** One line of `xdpb sample`. A failure to open a source ({"ok":false}: no such map,
- * netns or device) becomes a KernelRefusalError whose message names the source. */
-export function parseSampleLine(line: string): RawSample {
-  const s = JSON.parse(line) as RawSample & { ok?: boolean };
-  if (s.ok === false) throw refusalFrom(s as unknown as HelperFailure);
-  if (typeof s.tNs !== 'number' || typeof s.stats !== 'object' || typeof s.dev !== 'object') {
-    throw new Error(`counter sampler printed an unexpected line: ${line.slice(0, 200)}`);
+/** The helper printed something that is not a sample: says what, with the start of the line. */
+export class SamplerOutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SamplerOutputError';
   }
-  return s;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The helper prints unsigned 64-bit counters; JSON turns too many digits into Infinity. */
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const LINK_FIELDS: readonly (keyof LinkStats)[] = ['rx_packets', 'rx_bytes', 'rx_errors', 'rx_dropped', 'tx_packets', 'tx_bytes', 'tx_errors', 'tx_dropped'];
+
+/** Where a parsed line differs from RawSample (every counter a finite number), or null. */
+function sampleShapeProblem(s: Obj): string | null {
+  if (!isCount(s.tNs)) return 'tNs is not a non-negative number';
+  if (!isObj(s.stats)) return 'stats is not an object';
+  for (const [label, m] of Object.entries(s.stats)) {
+    if (!isObj(m)) return `stats.${label} is not an object`;
+    if (m.packets === null) {
+      if (typeof m.error !== 'string') return `stats.${label}.packets is null without an error`;
+    } else if (!Array.isArray(m.packets) || !m.packets.every((row) => Array.isArray(row) && row.every(isCount))) {
+      return `stats.${label}.packets is not a list of per-CPU counter lists`;
+    }
+  }
+  if (!isObj(s.dev)) return 'dev is not an object';
+  for (const [label, d] of Object.entries(s.dev)) {
+    if (!isObj(d)) return `dev.${label} is not an object`;
+    if (d.link === null ? typeof d.error !== 'string' : !(isObj(d.link) && LINK_FIELDS.every((f) => isCount((d.link as Obj)[f])))) return `dev.${label}.link is neither link counters nor null with an error`;
+    if (d.ethtool === null ? typeof d.ethtoolError !== 'string' : d.ethtool !== undefined && !(isObj(d.ethtool) && Object.values(d.ethtool).every(isCount))) return `dev.${label}.ethtool is not a map of counters`;
+  }
+  if (s.snmp !== undefined) {
+    // /proc/net/snmp has signed values (Tcp MaxConn -1).
+    const ok = isObj(s.snmp) && Object.values(s.snmp).every((groups) => isObj(groups) &&
+      Object.values(groups).every((g) => isObj(g) && Object.values(g).every((v) => typeof v === 'number' && Number.isFinite(v))));
+    if (!ok) return 'snmp is not a map of namespaces, groups and counters';
+  }
+  if (s.snmpErrors !== undefined && !(isObj(s.snmpErrors) && Object.values(s.snmpErrors).every((v) => typeof v === 'string'))) return 'snmpErrors is not a map of reasons';
+  return null;
+}
+
+/** One line of `xdpb sample`; the helper's failure report becomes a KernelRefusalError naming the source;
+ * anything else that is not a sample (garbage, a wrong shape) a SamplerOutputError. */
+export function parseSampleLine(line: string): RawSample {
+  let s: unknown;
+  try {
+    s = JSON.parse(line);
+  } catch {
+    throw new SamplerOutputError(`counter sampler printed a line that is not JSON: ${line.slice(0, 200)}`);
+  }
+  if (isObj(s) && s.ok === false) {
+    // The helper's own failure report (no such map, netns or device): the kernel's words, naming the source.
+    if (typeof s.stage === 'string' && typeof s.errno === 'number' && typeof s.error === 'string') throw refusalFrom(s as unknown as HelperFailure);
+    throw new SamplerOutputError(`counter sampler failed: ${line.slice(0, 1000)}`);
+  }
+  const problem = isObj(s) ? sampleShapeProblem(s) : 'not an object';
+  if (problem) throw new SamplerOutputError(`counter sampler printed an unexpected line (${problem}): ${line.slice(0, 200)}`);
+  return s as unknown as RawSample;
 }
 
 export function samplerArgv(src: SamplerSources, helperPath = XDPB_HELPER): string[] {

@@ -263,7 +263,9 @@ export function parsePktgenResult(text: string): PktgenResult | null {
   const m = /OK:\s+(\d+)\(c(\d+)\+d(\d+)\)\s+usec,\s+(\d+)\s+\((\d+)byte,(-?\d+)frags\)\s+(\d+)pps\s+(\d+)Mb\/sec\s+\((\d+)bps\)\s+errors:\s+(\d+)/.exec(text);
   if (!m) return null;
   const n = (i: number) => Number(m[i]);
-  return { elapsedUs: n(1), busyUs: n(2), idleUs: n(3), packets: n(4), pktSizeBytes: n(5), frags: n(6), pps: n(7), mbPerSec: n(8), bps: n(9), errors: n(10) };
+  const r = { elapsedUs: n(1), busyUs: n(2), idleUs: n(3), packets: n(4), pktSizeBytes: n(5), frags: n(6), pps: n(7), mbPerSec: n(8), bps: n(9), errors: n(10) };
+  // The kernel prints 64-bit counters; more digits than a double holds exactly is not a result we can use.
+  return Object.values(r).every(Number.isSafeInteger) ? r : null;
 }
 
 /** Parses /proc/net/pktgen/DEV (pktgen_if_show); null when the text is not a device file. */
@@ -275,6 +277,8 @@ export function parsePktgenDevice(fileText: string): PktgenDeviceState | null {
   const mode = /xmit_mode: (\w+)/.exec(fileText);
   const flags = /Flags: ([^\n]*)/.exec(fileText);
   const resultText = pktgenResultText(fileText) ?? '';
+  const numbers = [count[1], cur[1], cur[2], ...(times ? [times[1], times[2], times[3]] : [])].map(Number);
+  if (!numbers.every(Number.isSafeInteger)) return null;
   return {
     count: Number(count[1]),
     packetsSoFar: Number(cur[1]),
@@ -374,16 +378,35 @@ export type PktgenWorkerEvent =
   | { event: 'done'; interrupted: boolean; runMs: number; devices: Record<string, string> }
   | { event: 'error'; stage: string; file?: string; command?: string; errno?: number; code?: string; error: string; result?: string };
 
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isDuration = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const optional = (v: unknown, type: 'string' | 'number') => v === undefined || typeof v === type;
+
+/** Whether a parsed line is one of the worker's events, in full (anything else is not ours). */
+function isWorkerEvent(e: unknown): e is PktgenWorkerEvent {
+  if (!isObj(e)) return false;
+  switch (e.event) {
+    case 'configured': return Number.isSafeInteger(e.writes) && isDuration(e.ms);
+    case 'done': return typeof e.interrupted === 'boolean' && isDuration(e.runMs) && isObj(e.devices) && Object.values(e.devices).every((t) => typeof t === 'string');
+    case 'error': return typeof e.stage === 'string' && typeof e.error === 'string' && optional(e.file, 'string') && optional(e.command, 'string') &&
+      optional(e.errno, 'number') && optional(e.code, 'string') && optional(e.result, 'string');
+    default: return false;
+  }
+}
+
 export function parseWorkerEvents(stdout: string): PktgenWorkerEvent[] {
   const events: PktgenWorkerEvent[] = [];
   for (const line of stdout.split('\n')) {
     const t = line.trim();
     if (!t.startsWith('{')) continue;
+    let e: unknown;
     try {
-      events.push(JSON.parse(t) as PktgenWorkerEvent);
+      e = JSON.parse(t);
     } catch {
-      /* not ours */
+      continue; // not ours
     }
+    if (isWorkerEvent(e)) events.push(e);
   }
   return events;
 }

@@ -12,6 +12,7 @@ import { planDecoupled } from '../drivers/napi-placement.ts';
 import { TRAFGEN_MAX_FLOWS } from '../drivers/trafgen.ts';
 import { validateRunOptions, type RawRunOptions, type ValidRunOptions } from './run-options.ts';
 import { runInVmTopology } from './vm-topology.ts';
+import { vmGuestSettings } from './vm-guest.ts';
 import { applyFileRunSettings, isScenarioFileArg, parseScenarioFiles, userScenarios, type ProgramOptions } from './scenario-args.ts';
 import { ALL_MODES, type RunResults } from './result-schema.ts';
 import { harnessVersion } from './environment.ts';
@@ -102,6 +103,7 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   if (flags.dryRun) throw new UsageError('--dry-run goes with --config LAB.yaml');
   if (flags.baseline || flags.forceInterface?.length) throw new UsageError('--baseline and --force-interface go with --config LAB.yaml (for one run, compare it: bench compare BASELINE RUN)');
   // Everything is checked before anything is created: options, scenario files, the user's object.
+  const guest = vmGuestSettings();
   const files = parseScenarioFiles(args);
   const raw = applyFileRunSettings(flags, files, (flag) => cmd.getOptionValueSource(flag) === 'cli');
   const builtinNames = args.filter((a) => !isScenarioFileArg(a));
@@ -139,9 +141,9 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     cvLimit: 0.1,
     argv: process.argv.slice(1).map((a, i) => (i === 0 ? 'bench' : a)),
     // Set by --topology vm for the guest: its two virtio-net ports (one qemu hub) are the gen0/dut0 pair.
-    existingPair: process.env.XDPB_VM === '1' && process.env.XDPB_VM_DUT_LINK === 'virtio' ? { genDev: 'eth0', dutDev: 'eth1', driver: 'virtio_net' } : undefined,
+    existingPair: guest?.dutLink === 'virtio' ? { genDev: 'eth0', dutDev: 'eth1', driver: 'virtio_net' } : undefined,
     // Set by --topology vm too: offload is an attach check on a netdevsim port (harness/offload-attach-check.ts).
-    offloadCheck: process.env.XDPB_VM === '1' && process.env.XDPB_VM_OFFLOAD_DEV === 'netdevsim' ? 'netdevsim' : undefined,
+    offloadCheck: guest?.offloadDev === 'netdevsim' ? 'netdevsim' : undefined,
   };
   let results: RunResults | undefined;
   try {
@@ -300,15 +302,33 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       code = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    } else if (err instanceof BenchError) {
-      process.stderr.write(`bench: ${err.message}\n`);
-      code = err.exitCode;
     } else {
-      process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-      code = EXIT.runFailure;
+      code = reportError(err);
     }
   }
   process.exit(code);
 }
+
+/**
+ * One line per error on stderr, never a stack trace (XDPB_DEBUG=1 adds it): a
+ * BenchError with its documented exit code, anything else as an internal error.
+ */
+function reportError(err: unknown): number {
+  const debug = process.env.XDPB_DEBUG === '1';
+  if (err instanceof BenchError) {
+    process.stderr.write(`bench: ${err.message}\n${debug && err.stack ? `${err.stack}\n` : ''}`);
+    return err.exitCode;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  const errno = (e as NodeJS.ErrnoException).code;
+  const firstLine = e.message.split('\n')[0] ?? '';
+  process.stderr.write(`bench: internal error: ${e.name}${errno && !firstLine.includes(errno) ? ` ${errno}` : ''}: ${firstLine}` +
+    `${debug ? `\n${e.stack ?? ''}` : ' (a bug in xdp bench: run again with XDPB_DEBUG=1 for the stack trace, and report it)'}\n`);
+  return EXIT.runFailure;
+}
+
+// Errors outside the command's own promise chain (a child's event handler, a timer) get the same treatment.
+process.on('uncaughtException', (err) => process.exit(reportError(err)));
+process.on('unhandledRejection', (err) => process.exit(reportError(err)));
 
 await main();

@@ -8,7 +8,6 @@
  * field path and what is expected (`hosts.dut.port: expected an integer
  * 1..65535, got 70000`). Relative paths are relative to the config file.
  */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -17,6 +16,7 @@ import { sshOptionProblem, type SshTarget } from '../drivers/ssh.ts';
 import { parseThreshold, type Threshold } from '../reports/compare.ts';
 import { SCENARIOS } from '../scenarios/builtin.ts';
 import { parseScenarioFile, ScenarioFileError } from '../scenarios/scenario-file.ts';
+import { USER_FILE_CAPS, readUserFile } from './user-file.ts';
 import { UsageError } from './errors.ts';
 import { MAX_PKT_SIZE_BYTES, MIN_PKT_SIZE_BYTES } from './frame.ts';
 import { ALL_MODES, type XdpMode } from './result-schema.ts';
@@ -259,7 +259,7 @@ export function parseLabConfig(file: string, text?: string): LabConfig {
   const abs = path.resolve(file);
   let source: string;
   try {
-    source = text ?? readFileSync(abs, 'utf8');
+    source = text ?? readUserFile(abs, USER_FILE_CAPS.labConfig);
   } catch (err) {
     throw new LabConfigError(abs, [`cannot read the file: ${(err as Error).message}`]);
   }

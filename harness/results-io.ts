@@ -10,6 +10,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { SCHEMA_VERSION, type RunResults } from './result-schema.ts';
 import { BenchError, EXIT } from './errors.ts';
 import { REPO_ROOT } from './paths.ts';
+import { USER_FILE_CAPS, UserFileError, readUserFile } from './user-file.ts';
 
 export const RESULTS_FILE_NAME = 'results.json';
 export const RESULTS_SCHEMA_FILE = path.join(REPO_ROOT, 'harness', 'results.schema.json');
@@ -21,7 +22,8 @@ export type ResultsProblem =
   | 'no-version'     // no integer schemaVersion
   | 'newer-version'  // written by a newer xdp bench
   | 'no-migration'   // older than any version this one can migrate
-  | 'invalid';       // does not match the schema
+  | 'invalid'        // does not match the schema
+  | 'implausible';   // a number that is not finite or beyond any measurable value
 
 /** A results file that cannot be used; says which file and why. */
 export class ResultsFileError extends BenchError {
@@ -68,11 +70,11 @@ export function loadResults(fileOrDir: string): LoadedResults {
   const file = resultsFileOf(fileOrDir);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readUserFile(file, USER_FILE_CAPS.resultsFile);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ResultsFileError('missing', file, `${file}: no such file (expected a run directory or its ${RESULTS_FILE_NAME})`);
-    throw new ResultsFileError('unreadable', file, `${file}: cannot read: ${(err as Error).message}`);
+    if (!(err instanceof UserFileError)) throw err;
+    if (err.problem === 'missing') throw new ResultsFileError('missing', file, `${file}: no such file (expected a run directory or its ${RESULTS_FILE_NAME})`);
+    throw new ResultsFileError('unreadable', file, `${file}: ${err.message}`);
   }
   let doc: unknown;
   try {
@@ -119,6 +121,12 @@ export function checkResults(
     current = step(current);
     if (current.schemaVersion !== v + 1) throw new Error(`migration from schema version ${v} produced version ${String(current.schemaVersion)}`);
   }
+  const implausible = implausibleNumbers(current);
+  if (implausible.length > 0) {
+    throw new ResultsFileError('implausible', source,
+      `${source}: numbers no measurement of xdp bench can produce (finite, at most ${MAX_PLAUSIBLE_MAGNITUDE.toExponential()} in magnitude):\n` +
+        implausible.map((e) => `  ${e}`).join('\n'));
+  }
   const errors = schemaErrors(current);
   if (errors.length > 0) {
     throw new ResultsFileError('invalid', source,
@@ -129,12 +137,45 @@ export function checkResults(
 }
 
 /**
+ * Largest magnitude any number in a results file may have. JSON parses 1e400 as
+ * Infinity and 1e308 as finite, and both overflow every mean and delta computed
+ * from them. 1e15 is far beyond any real figure (pps: a million times 100 GbE
+ * line rate; ms: 31,000 years) and below 2^53, where integers stop being exact.
+ */
+export const MAX_PLAUSIBLE_MAGNITUDE = 1e15;
+
+/** JSON-pointer paths of numbers that are non-finite or beyond MAX_PLAUSIBLE_MAGNITUDE, at most `max`. */
+export function implausibleNumbers(doc: unknown, max = 12): string[] {
+  const found: string[] = [];
+  let count = 0;
+  // Iterative walk: a hostile file may nest deeper than the call stack.
+  const stack: [unknown, string][] = [[doc, '']];
+  while (stack.length > 0) {
+    const [v, where] = stack.pop()!;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v) || Math.abs(v) > MAX_PLAUSIBLE_MAGNITUDE) {
+        count++;
+        if (found.length < max) found.push(`${where || '/'}: ${String(v)} is not a plausible value`);
+      }
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${where}/${i}`]);
+    } else if (typeof v === 'object' && v !== null) {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) stack.push([entries[i]![1], `${where}/${entries[i]![0].replace(/~/g, '~0').replace(/\//g, '~1')}`]);
+    }
+  }
+  if (count > found.length) found.push(`... and ${count - found.length} more`);
+  return found;
+}
+
+/**
  * Checks results before they are written: exactly what JSON.stringify will put
  * in the file (NaN becomes null there, and is caught). Throws ResultsFileError.
  */
 export function assertValidResults(results: RunResults): void {
   const written: unknown = JSON.parse(JSON.stringify(results));
-  const errors = schemaErrors(written);
+  // The readers refuse implausible numbers: never write a file they would refuse.
+  const errors = [...implausibleNumbers(written), ...schemaErrors(written)];
   if (errors.length > 0) {
     throw new ResultsFileError('invalid', RESULTS_FILE_NAME,
       `results about to be written do not match ${path.relative(REPO_ROOT, RESULTS_SCHEMA_FILE)}; ` +

@@ -1,10 +1,10 @@
 /* Validates `bench run` options before anything is created. Every problem is
  * reported at once, each naming its flag and what it accepts. */
-import { existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { findScenario, SCENARIOS, type Scenario } from '../scenarios/builtin.ts';
 import { GENERATOR_NAMES } from '../drivers/generators.ts';
 import { UsageError } from './errors.ts';
+import { checkOutDir } from './out-dir.ts';
 import { MAX_PKT_SIZE_BYTES, MIN_PKT_SIZE_BYTES } from './frame.ts';
 import { ALL_MODES, type XdpMode } from './result-schema.ts';
 import type { RateSpec } from './runner.ts';
@@ -58,30 +58,23 @@ export const LIMITS = {
   intervalMs: [10, 10_000],
 } as const;
 
+/**
+ * A number as people write it on a command line: decimal digits, an optional
+ * sign and fraction. Number() alone also takes "0x3", "1e2", "Infinity" and " ".
+ */
+export const DECIMAL_NUMBER = /^[+-]?(\d+(\.\d+)?|\.\d+)$/;
+
+export function parseDecimal(text: string): number {
+  return DECIMAL_NUMBER.test(text) ? Number(text) : Number.NaN;
+}
+
 function num(value: string, flag: string, lo: number, hi: number, errors: string[], integer = false): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < lo || n > hi) {
+  const n = parseDecimal(value);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < lo || n > hi) {
     errors.push(`${flag} ${JSON.stringify(value)}: expected ${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}`);
     return Number.NaN;
   }
   return n;
-}
-
-/** Nearest existing ancestor of dir must be a writable directory; dir itself, if present, too. */
-function checkOutDir(dir: string, errors: string[]): void {
-  let probe = path.resolve(dir);
-  if (existsSync(probe) && !statSync(probe).isDirectory()) {
-    errors.push(`--out ${dir}: exists and is not a directory`);
-    return;
-  }
-  while (!existsSync(probe)) probe = path.dirname(probe);
-  try {
-    if (!statSync(probe).isDirectory()) throw new Error('not a directory');
-    // access(W_OK) says yes to root everywhere; only a real create proves it (removed at once).
-    rmdirSync(mkdtempSync(path.join(probe, '.xdpb-probe-')));
-  } catch {
-    errors.push(`--out ${dir}: ${probe} is not a writable directory; choose another --out`);
-  }
 }
 
 /** "0" = full speed, "2500000" = pps, "50%" = half the generator's calibrated ceiling. */
@@ -158,7 +151,7 @@ export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions, 
     errors.push(`--interval ${intervalMs} ms is longer than --duration ${durationS} s: a trial needs at least one sampling interval`);
   }
   const outDir = raw.out ?? defaultOutDir();
-  checkOutDir(outDir, errors);
+  checkOutDir(outDir, { flag: '--out', ownFiles: [] }, errors);
   if (errors.length) throw new UsageError(errors.join('\n'));
   return {
     scenarios, modes, trials, durationMs: durationS * 1000, warmupMs: warmupS * 1000,

@@ -5,7 +5,7 @@ import { SCENARIOS, type Expectation, type Scenario } from '../scenarios/builtin
 import { parseScenarioFile, ScenarioFileError, type ScenarioFile } from '../scenarios/scenario-file.ts';
 import { UsageError } from './errors.ts';
 import { XDP_ACTIONS, type XdpAction } from './result-schema.ts';
-import type { RawRunOptions } from './run-options.ts';
+import { parseDecimal, type RawRunOptions } from './run-options.ts';
 import { prepareUserScenario } from './user-program.ts';
 
 export interface ProgramOptions {
@@ -73,7 +73,7 @@ export async function userScenarios(files: ScenarioFile[], p: ProgramOptions): P
     }));
   }
   if (p.program) {
-    const dstPort = Number(p.dstPort ?? '9');
+    const dstPort = parseDecimal(p.dstPort ?? '9');
     if (!Number.isInteger(dstPort) || dstPort < 1 || dstPort > 65535) throw new UsageError(`--dst-port "${p.dstPort}": expected a port from 1 to 65535`);
     if (p.prog && p.section) throw new UsageError('--prog and --section: give one of them, not both');
     const objectPath = path.resolve(p.program);

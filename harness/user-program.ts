@@ -2,13 +2,14 @@
  * created (a BPF ELF, an XDP program to pick, preloaded maps that exist with
  * the right sizes, the verifier's verdict), and turns it into a Scenario. */
 import { createHash } from 'node:crypto';
-import { existsSync, openSync, readSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, openSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { inspectObject, loadObject, type ObjectInspection } from '../drivers/xdpb-helper.ts';
 import type { Expectation, MapPreload, Scenario } from '../scenarios/builtin.ts';
 import { encodeEntryValue, type ScenarioFileMap } from '../scenarios/scenario-file.ts';
 import { KernelRefusalError, UsageError } from './errors.ts';
 import { BPFFS_ROOT } from './paths.ts';
+import { formatBytes, readUserBytes, USER_FILE_CAPS } from './user-file.ts';
 import { ensureBpffs } from './preflight.ts';
 
 const EM_BPF = 247;
@@ -17,6 +18,7 @@ const EM_BPF = 247;
 export function checkBpfElf(file: string): string | null {
   if (!existsSync(file)) return `${file}: no such file`;
   if (!statSync(file).isFile()) return `${file}: not a regular file`;
+  if (statSync(file).size > USER_FILE_CAPS.bpfObject) return `${file}: ${formatBytes(statSync(file).size)}, larger than the ${formatBytes(USER_FILE_CAPS.bpfObject)} limit for a BPF object`;
   const header = Buffer.alloc(20);
   const fd = openSync(file, 'r');
   const n = readSync(fd, header, 0, 20, 0);
@@ -28,7 +30,7 @@ export function checkBpfElf(file: string): string | null {
 }
 
 export function sha256File(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
+  return createHash('sha256').update(readUserBytes(file, USER_FILE_CAPS.bpfObject)).digest('hex');
 }
 
 /** Picks the XDP program: by function name, by section, or the only one there is. */

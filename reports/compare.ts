@@ -88,6 +88,7 @@ export function parseThreshold(text: string): Threshold {
   }
   if (!isMetricId(metric!)) throw new Error(`--fail-on "${text}": unknown metric "${metric}" (expected one of ${METRIC_IDS.join(', ')})`);
   const isPercent = unit === '%';
+  if (!Number.isFinite(Number(value))) throw new Error(`--fail-on "${text}": the value ${value} is not a finite number`);
   return {
     text,
     scenario: scenario!,

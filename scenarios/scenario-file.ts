@@ -1,10 +1,12 @@
 /* Scenario files (YAML): a user's program, its traffic, expectations and map
  * preloads. Validation reports every problem at once, each naming its field. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { XDP_ACTIONS, ALL_MODES, type XdpAction, type XdpMode } from '../harness/result-schema.ts';
 import type { Expectation } from './builtin.ts';
+import { USER_FILE_CAPS, UserFileError, readUserFile } from '../harness/user-file.ts';
+import { parseRate } from '../harness/run-options.ts';
 
 /** A map entry as written: an integer (host byte order, the map's key/value size), "hex:0035", or a byte list. */
 export type EntryValue = number | string | number[];
@@ -60,7 +62,7 @@ function parseExpect(v: unknown, problems: string[]): Expectation {
     let sum = 0;
     for (const [k, f] of Object.entries(v)) {
       if (!(XDP_ACTIONS as readonly string[]).includes(k)) problems.push(`expect.${k}: not an XDP action (${XDP_ACTIONS.join(', ')})`);
-      else if (typeof f !== 'number' || f < 0 || f > 1) problems.push(`expect.${k}: expected a fraction from 0 to 1`);
+      else if (typeof f !== 'number' || !Number.isFinite(f) || f < 0 || f > 1) problems.push(`expect.${k}: expected a fraction from 0 to 1`);
       else {
         fractions[k as XdpAction] = f;
         sum += f;
@@ -96,7 +98,18 @@ function parseEntries(list: unknown, where: string, problems: string[]): { key: 
   return out;
 }
 
-export function parseScenarioFile(file: string, text = readFileSync(file, 'utf8')): ScenarioFile {
+/** Reads a scenario file, bounded (harness/user-file.ts); a missing file keeps its ENOENT code for the callers. */
+function readScenarioText(file: string): string {
+  try {
+    return readUserFile(file, USER_FILE_CAPS.scenarioFile);
+  } catch (err) {
+    if (!(err instanceof UserFileError)) throw err;
+    if (err.problem === 'missing') throw Object.assign(new Error(`${file}: no such file`), { code: 'ENOENT' });
+    throw new ScenarioFileError(path.resolve(file), [`cannot read the file: ${err.message}`]);
+  }
+}
+
+export function parseScenarioFile(file: string, text = readScenarioText(file)): ScenarioFile {
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
   const problems: string[] = [];
@@ -137,8 +150,11 @@ export function parseScenarioFile(file: string, text = readFileSync(file, 'utf8'
         else traffic.flows = t.flows;
       }
       if (t.rate !== undefined) {
-        if (typeof t.rate !== 'string' && typeof t.rate !== 'number') problems.push('traffic.rate: expected 0, pps, or a percentage like "50%"');
-        else traffic.rate = String(t.rate);
+        const rateErrors: string[] = [];
+        if (typeof t.rate === 'string' || typeof t.rate === 'number') parseRate(String(t.rate), rateErrors);
+        if ((typeof t.rate !== 'string' && typeof t.rate !== 'number') || rateErrors.length) {
+          problems.push(`traffic.rate: ${typeof t.rate === 'number' ? String(t.rate) : JSON.stringify(t.rate)}: expected 0 (full speed), packets per second (1..1e9), or a percentage like "50%"`);
+        } else traffic.rate = String(t.rate);
       }
       for (const port of ['srcPort', 'dstPort'] as const) {
         if (t[port] !== undefined) {
@@ -161,7 +177,7 @@ export function parseScenarioFile(file: string, text = readFileSync(file, 'utf8'
         if (typeof m.file === 'string') {
           const entriesFile = path.resolve(dir, m.file);
           try {
-            list = JSON.parse(readFileSync(entriesFile, 'utf8'));
+            list = JSON.parse(readUserFile(entriesFile, USER_FILE_CAPS.mapsFile));
           } catch (err) {
             return problems.push(`${where}.file: cannot read ${entriesFile}: ${(err as Error).message}`);
           }
@@ -185,7 +201,8 @@ export function parseScenarioFile(file: string, text = readFileSync(file, 'utf8'
     if (doc[k] !== undefined) {
       const v = doc[k];
       const [lo, hi] = k === 'duration' ? [0.2, 3600] : [0, 600];
-      if (typeof v !== 'number' || v < lo || v > hi) problems.push(`${k}: expected seconds from ${lo} to ${hi}`);
+      // YAML has .nan and .inf: NaN passes every comparison, so finiteness is checked first.
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) problems.push(`${k}: ${String(v)}: expected seconds from ${lo} to ${hi}`);
       else run[k] = v;
     }
   }

@@ -14,7 +14,7 @@ import {
   type Comparison,
   type Threshold,
 } from '../../reports/compare.ts';
-import { OUTPUT_FORMATS, collect, note, parseMetrics, parseNumber, readRun, throwIfErrors, writeOutputs, type OutputFormat } from './shared.ts';
+import { OUTPUT_FORMATS, checkOutputOption, collect, note, parseMetrics, parseNumber, readRun, throwIfErrors, writeOutputs, type OutputFormat } from './shared.ts';
 
 export interface CompareCommandOptions {
   failOn: string[];
@@ -44,6 +44,7 @@ export function runCompare(sources: string[], opts: CompareCommandOptions): numb
   }
   const metrics = parseMetrics(opts.metrics, errors);
   const alpha = parseNumber(opts.alpha, '--alpha', errors, { min: 0, max: 1, exclusive: true });
+  checkOutputOption(opts.out, Object.values(COMPARE_FILES), errors);
   throwIfErrors(errors); // before reading anything
 
   const comparison = buildComparison(sources.map(readRun), { metrics, alpha, thresholds });

@@ -12,7 +12,7 @@ import {
   type HistoryInput,
 } from '../../reports/history.ts';
 import { renderLineChartSvg } from '../../reports/svg-chart.ts';
-import { OUTPUT_FORMATS, findRuns, note, parseMetrics, parseNumber, readRun, throwIfErrors, writeOutputs, type OutputFormat } from './shared.ts';
+import { OUTPUT_FORMATS, checkOutputOption, findRuns, note, parseMetrics, parseNumber, readRun, throwIfErrors, writeOutputs, type OutputFormat } from './shared.ts';
 
 export interface HistoryCommandOptions {
   metrics: string;
@@ -34,6 +34,7 @@ export function runHistory(paths: string[], opts: HistoryCommandOptions): number
   const alpha = parseNumber(opts.alpha, '--alpha', errors, { min: 0, max: 1, exclusive: true });
   const minChangeFraction = parseNumber(opts.minChange, '--min-change', errors, { min: 0, max: 10 });
   const minSegmentRuns = parseNumber(opts.minSegment, '--min-segment', errors, { min: 2, max: 1000, integer: true });
+  checkOutputOption(opts.out, [...Object.values(HISTORY_FILES)], errors);
   throwIfErrors(errors);
 
   const found = findRuns(paths);

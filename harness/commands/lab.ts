@@ -18,6 +18,7 @@ import { BenchError, EXIT, InterruptedError, MissingCapabilityError, UsageError 
 import { expandLabPlan, parseLabConfig, renderLabPlan, type LabPlan } from '../lab-config.ts';
 import { assertLabReady, checkLab, labChecksExit, renderLabChecks, type LabChecks } from '../lab-rig.ts';
 import { loadResults } from '../results-io.ts';
+import { checkOutDir } from '../out-dir.ts';
 import type { RunResults } from '../result-schema.ts';
 import { parseRate } from '../run-options.ts';
 import { runBench, type RunPlan } from '../runner.ts';
@@ -88,6 +89,11 @@ async function closeConnections(plan: LabPlan): Promise<void> {
 
 export async function cmdRunLab(flags: LabRunFlags, cx: LabCommandContext): Promise<number> {
   const plan = expandLabPlan(parseLabConfig(flags.config)); // every problem at once, exit 2
+  // --out, or a new run directory under the config's output: checked like any --out, before anything.
+  const outDir = path.resolve(flags.out ?? path.join(plan.outDir, runDirName()));
+  const outErrors: string[] = [];
+  checkOutDir(outDir, { flag: flags.out !== undefined ? '--out' : `output (${plan.outDir}) of the lab config, run directory`, ownFiles: [] }, outErrors);
+  if (outErrors.length) throw new UsageError(outErrors.join('\n'));
   const forced = flags.forceInterface ?? [];
   try {
     if (flags.dryRun) {
@@ -103,7 +109,7 @@ export async function cmdRunLab(flags: LabRunFlags, cx: LabCommandContext): Prom
     // Before the run exists: a refusal or a lab that is not ready creates nothing (no out dir, no results file).
     const checks = await checkLab(plan, forced);
     assertLabReady(checks);
-    return await runLab(plan, flags, cx, checks);
+    return await runLab(plan, { ...flags, out: outDir }, cx, checks);
   } finally {
     await closeConnections(plan);
   }

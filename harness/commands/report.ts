@@ -9,7 +9,7 @@ import { buildComparison, renderComparisonTerminal, runLetter } from '../../repo
 import { renderMergedHtml, renderMergedJson, renderMergedMarkdown, renderSummaryJson, type LabelledRun } from '../../reports/merged-report.ts';
 import { buildSummaryTable } from '../../reports/summary-table.ts';
 import { renderTerminalTable } from '../../reports/terminal-table.ts';
-import { OUTPUT_FORMATS, note, parseNumber, readRun, throwIfErrors, writeOutputs, type OutputFormat } from './shared.ts';
+import { OUTPUT_FORMATS, checkOutputOption, note, parseNumber, readRun, throwIfErrors, writeOutputs, type OutputFormat } from './shared.ts';
 
 export interface ReportCommandOptions {
   out?: string;
@@ -23,6 +23,9 @@ export async function runReport(sources: string[], opts: ReportCommandOptions): 
   const errors: string[] = [];
   const alpha = parseNumber(opts.alpha, '--alpha', errors, { min: 0, max: 1, exclusive: true });
   if (sources.length > 1 && !opts.out) errors.push('--out: required when merging several runs (where should the merged report go?)');
+  // One run without --out: its report goes next to its results.json; that place is checked the same way.
+  const singleOutDir = sources.length === 1 ? opts.out ?? (existsSync(path.join(sources[0]!, RESULTS_FILE_NAME)) ? sources[0]! : path.dirname(sources[0]!)) : undefined;
+  checkOutputOption(opts.out ?? singleOutDir, [...Object.values(REPORT_FILES), 'chart.png'], errors, opts.out === undefined ? 'the run\'s directory (where the report goes without --out)' : '--out');
   throwIfErrors(errors);
 
   const inputs = sources.map(readRun);
@@ -36,7 +39,7 @@ export async function runReport(sources: string[], opts: ReportCommandOptions): 
   if (sources.length === 1) {
     const run = inputs[0]!;
     if (!run.results) return EXIT.notComparable;
-    outDir = opts.out ?? (existsSync(path.join(sources[0]!, RESULTS_FILE_NAME)) ? sources[0]! : path.dirname(sources[0]!));
+    outDir = singleOutDir!;
     const table = buildSummaryTable(run.results);
     // report.md, report.html and the PNG charts exactly as `bench run` writes them; JSON from the same table.
     mkdirSync(outDir, { recursive: true });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseSampleLine, samplerArgv } from '../../drivers/counter-sampler.ts';
+import { parseSampleLine, SamplerOutputError, samplerArgv } from '../../drivers/counter-sampler.ts';
 import { KernelRefusalError } from '../../harness/errors.ts';
 import { XDPB_HELPER } from '../../harness/paths.ts';
 
@@ -104,7 +104,7 @@ test('parseSampleLine: a JSON line without tNs/stats/dev is rejected', (t) => {
   t.throws(() => parseSampleLine('{"hello":1}'), { message: /unexpected line/ });
   t.throws(() => parseSampleLine('{"tNs":"1","stats":{},"dev":{}}'), { message: /unexpected line/ });
   t.throws(() => parseSampleLine('{"tNs":1,"dev":{}}'), { message: /unexpected line/ });
-  t.throws(() => parseSampleLine('not json'), { instanceOf: SyntaxError });
+  t.throws(() => parseSampleLine('not json'), { instanceOf: SamplerOutputError, message: /not JSON/ });
 });
 
 test('samplerArgv: helper, interval, then --stats and --dev-stats pairs in order', (t) => {

@@ -129,7 +129,7 @@ test('--interval longer than --duration is refused', (t) => {
 test('--out pointing to a file is refused', (t) => {
   const file = path.join(TMP, 'a-file');
   writeFileSync(file, 'x');
-  t.is(usageError(t, ['drop-all'], { out: file }).message, `--out ${file}: exists and is not a directory`);
+  t.is(usageError(t, ['drop-all'], { out: file }).message, `--out ${file}: exists and is not a directory; give a directory (it is created if needed)`);
 });
 
 test('--out below a file is refused (nearest existing ancestor is not a directory)', (t) => {
@@ -139,10 +139,10 @@ test('--out below a file is refused (nearest existing ancestor is not a director
   t.is(usageError(t, ['drop-all'], { out }).message, `--out ${out}: ${file} is not a writable directory; choose another --out`);
 });
 
-test('--out under a non-writable directory (/proc/sys) is refused', (t) => {
+test('--out under /proc/sys (a system directory) is refused', (t) => {
   t.is(
     usageError(t, ['drop-all'], { out: '/proc/sys/xdpb-test' }).message,
-    '--out /proc/sys/xdpb-test: /proc/sys is not a writable directory; choose another --out',
+    '--out /proc/sys/xdpb-test: is inside the system directory /proc; choose a directory of your own, e.g. results/NAME',
   );
 });
 
@@ -163,8 +163,8 @@ test('--out under a chmod 0555 directory is refused (checked when not root)', (t
   t.regex(usageError(t, ['drop-all'], { out: path.join(dir, 'out') }).message, /is not a writable directory/);
 });
 
-test('an existing writable directory and a missing one under it both pass', (t) => {
-  t.notThrows(() => validateRunOptions(['drop-all'], raw({ out: TMP })));
+test('an existing empty writable directory and a missing one under it both pass', (t) => {
+  t.notThrows(() => validateRunOptions(['drop-all'], raw({ out: mkdtempSync(path.join(TMP, 'empty-')) })));
   t.notThrows(() => validateRunOptions(['drop-all'], raw({ out: path.join(TMP, 'x', 'y', 'z') })));
 });
 
