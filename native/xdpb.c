@@ -5,7 +5,8 @@
  * stdout (`sample` prints one per line). Errors carry errno, strerror and the
  * kernel's own message (netlink extack or verifier log) when there is one.
  *
- *   load     --obj F --pin-dir D [--set VAR=VAL]...          (programs with id and tag)
+ *   load     --obj F --pin-dir D [--set VAR=VAL]... [--map-size MAP=N]... [--as-xdp PROG]
+ *            (programs with id and tag; maps, pinned-by-name ones under D)
  *   attach   (--prog PIN | --obj F --prog-name N [--pin-dir D]) --netns NS --dev IF --mode M
  *            [--offload-max-entries N]   (offload only: caps every map's max_entries at N)
  *            answers ifindex, progId, progTag
@@ -83,6 +84,9 @@ struct args {
 	int ndevs;
 	const char *snmps[MAX_ITEMS];
 	int nsnmps;
+	const char *map_sizes[MAX_ITEMS];
+	int nmap_sizes;
+	const char *as_xdp;
 	long long key, interval_ms, max_samples, duration_ms, rate_pps, flows, batch, cpu, offload_max_entries, id;
 	char **rest;
 };
@@ -109,6 +113,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		STR("--obj", obj) STR("--pin-dir", pin_dir) STR("--prog", prog) STR("--prog-name", prog_name)
 		STR("--netns", netns) STR("--dev", dev) STR("--mode", mode) STR("--map", map)
 		STR("--frame-hex", frame_hex) STR("--cpus", cpus) STR("--key-hex", key_hex) STR("--value-hex", value_hex)
+		STR("--as-xdp", as_xdp)
 		NUM("--key", key) NUM("--interval-ms", interval_ms)
 		NUM("--max-samples", max_samples) NUM("--duration-ms", duration_ms) NUM("--rate-pps", rate_pps)
 		NUM("--flows", flows) NUM("--batch", batch) NUM("--cpu", cpu)
@@ -119,6 +124,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 		if (!strcmp(k, "--stats") && a->nstats < MAX_ITEMS) { a->stats[a->nstats++] = v; continue; }
 		if (!strcmp(k, "--dev-stats") && a->ndevs < MAX_ITEMS) { a->devs[a->ndevs++] = v; continue; }
 		if (!strcmp(k, "--snmp") && a->nsnmps < MAX_ITEMS) { a->snmps[a->nsnmps++] = v; continue; }
+		if (!strcmp(k, "--map-size")) {
+			if (a->nmap_sizes >= MAX_ITEMS)
+				return usage("more than 16 --map-size options");
+			a->map_sizes[a->nmap_sizes++] = v;
+			continue;
+		}
 		if (!strcmp(k, "--guard-dev") && a->nguard_devs < MAX_ITEMS) { a->guard_devs[a->nguard_devs++] = v; continue; }
 		if (!strcmp(k, "--kill-matching") && a->nkills < MAX_ITEMS) { a->kills[a->nkills++] = v; continue; }
 		if (!strcmp(k, "--idle-timeout-ms")) { char *e; a->idle_timeout_ms = strtoll(v, &e, 0); if (*e) return usage("not a number"); continue; }
@@ -202,14 +213,76 @@ static int set_rodata(struct bpf_object *obj, const char *assign)
 	return -ENOENT;
 }
 
-/* Opens F, applies --set knobs, optionally binds every program to an
- * offload device, and loads it. */
-static struct bpf_object *open_and_load(const struct args *a, int offload_ifindex, int *status)
+/* --map-size MAP=N: the size a loader gives a map declared with max_entries 0
+ * (xdp-bench's objects), or any other size the scenario asks for. */
+static int apply_map_sizes(struct bpf_object *obj, const struct args *a)
 {
-	struct bpf_object *obj = bpf_object__open_file(a->obj, NULL);
+	for (int i = 0; i < a->nmap_sizes; i++) {
+		char name[128], *end;
+		const char *spec = a->map_sizes[i], *eq = strchr(spec, '=');
+		if (!eq || (size_t)(eq - spec) >= sizeof(name))
+			return fail("map-size", EINVAL, spec);
+		memcpy(name, spec, eq - spec);
+		name[eq - spec] = 0;
+		unsigned long long n = strtoull(eq + 1, &end, 0);
+		if (*end || !n || n > UINT32_MAX)
+			return fail("map-size", EINVAL, spec);
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+		if (!m)
+			return fail("map-size", ENOENT, name);
+		int err = bpf_map__set_max_entries(m, (__u32)n);
+		if (err)
+			return fail("map-size", -err, spec);
+	}
+	return 0;
+}
+
+/* --as-xdp PROG: a program in a section libbpf cannot type (SEC("prog"),
+ * SEC("xdp_prog"), SEC("xdp/guard"), ...) is loaded as XDP, as ip(8) and
+ * libxdp do; "xdp.frags..." sections say the program handles multi-buffer
+ * frames. Other untyped programs are not loaded (libbpf cannot load them). */
+static int apply_as_xdp(struct bpf_object *obj, const struct args *a)
+{
+	struct bpf_program *p;
+	bool found = false;
+	bpf_object__for_each_program(p, obj) {
+		if (a->as_xdp && !strcmp(bpf_program__name(p), a->as_xdp)) {
+			int err = bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
+			if (!err)
+				err = bpf_program__set_expected_attach_type(p, BPF_XDP);
+			if (!err && !strncmp(bpf_program__section_name(p), "xdp.frags", 9))
+				err = bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_HAS_FRAGS);
+			if (err)
+				return fail("as-xdp", -err, a->as_xdp);
+			found = true;
+		} else if (a->as_xdp && bpf_program__type(p) == BPF_PROG_TYPE_UNSPEC) {
+			bpf_program__set_autoload(p, false);
+		}
+	}
+	if (a->as_xdp && !found)
+		return fail("as-xdp", ENOENT, a->as_xdp);
+	return 0;
+}
+
+/* Opens F with maps pinned by name (LIBBPF_PIN_BY_NAME) under pin_root
+ * (NULL: such maps are not pinned at all, never at the root of /sys/fs/bpf),
+ * applies --set knobs, map sizes and --as-xdp, optionally binds every program
+ * to an offload device, and loads it. */
+static struct bpf_object *open_and_load(const struct args *a, int offload_ifindex, const char *pin_root, int *status)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_root);
+	struct bpf_object *obj = bpf_object__open_file(a->obj, &oo);
 	long e = libbpf_get_error(obj);
 	if (e) {
 		*status = fail("open-object", (int)-e, a->obj);
+		return NULL;
+	}
+	struct bpf_map *pm;
+	if (!pin_root)
+		bpf_object__for_each_map(pm, obj)
+			bpf_map__set_pin_path(pm, NULL);
+	if ((*status = apply_map_sizes(obj, a)) || (*status = apply_as_xdp(obj, a))) {
+		bpf_object__close(obj);
 		return NULL;
 	}
 	for (int i = 0; i < a->nsets; i++) {
@@ -310,8 +383,12 @@ static int pin_all(struct bpf_object *obj, const char *dir, FILE *out)
 		const char *n = bpf_map__name(m);
 		if (strchr(n, '.') || bpf_map__fd(m) < 0)
 			continue; /* .rodata/.bss: internal, not pinned; or not created (offload) */
-		snprintf(path, sizeof(path), "%s/map_%s", dir, n);
-		if ((err = bpf_map__pin(m, path))) {
+		bool by_name = bpf_map__is_pinned(m); /* LIBBPF_PIN_BY_NAME: pinned at load, under dir */
+		if (by_name)
+			snprintf(path, sizeof(path), "%s", bpf_map__pin_path(m));
+		else
+			snprintf(path, sizeof(path), "%s/map_%s", dir, n);
+		if (!by_name && (err = bpf_map__pin(m, path))) {
 			fclose(o);
 			free(buf);
 			return fail("pin-map", -err, path);
@@ -320,7 +397,7 @@ static int pin_all(struct bpf_object *obj, const char *dir, FILE *out)
 		json_str(o, n);
 		fprintf(o, ",\"pin\":");
 		json_str(o, path);
-		fprintf(o, "}");
+		fprintf(o, ",\"pinnedByName\":%s,\"maxEntries\":%u}", by_name ? "true" : "false", bpf_map__max_entries(m));
 		first = false;
 	}
 	fprintf(o, "]}\n");
@@ -336,7 +413,7 @@ static int cmd_load(struct args *a)
 	int status = 0;
 	if (!a->obj || !a->pin_dir)
 		return usage("load needs --obj and --pin-dir");
-	struct bpf_object *obj = open_and_load(a, 0, &status);
+	struct bpf_object *obj = open_and_load(a, 0, a->pin_dir, &status);
 	if (!obj)
 		return status;
 	status = pin_all(obj, a->pin_dir, stdout);
@@ -363,7 +440,7 @@ static int cmd_attach(struct args *a)
 	} else if (a->obj && a->prog_name) {
 		/* Offload needs its own load: the kernel binds an offloaded
 		 * program to the device when it is loaded. */
-		obj = open_and_load(a, flag == XDP_FLAGS_HW_MODE ? ifindex : 0, &status);
+		obj = open_and_load(a, flag == XDP_FLAGS_HW_MODE ? ifindex : 0, a->pin_dir, &status);
 		if (!obj)
 			return status;
 		struct bpf_program *p = bpf_object__find_program_by_name(obj, a->prog_name);
@@ -500,8 +577,8 @@ static int cmd_inspect(struct args *a)
 		json_str(stdout, bpf_map__name(m));
 		printf(",\"type\":");
 		json_str(stdout, libbpf_bpf_map_type_str(bpf_map__type(m)));
-		printf(",\"keySize\":%u,\"valueSize\":%u,\"maxEntries\":%u}", bpf_map__key_size(m),
-		       bpf_map__value_size(m), bpf_map__max_entries(m));
+		printf(",\"keySize\":%u,\"valueSize\":%u,\"maxEntries\":%u,\"pinByName\":%s}", bpf_map__key_size(m),
+		       bpf_map__value_size(m), bpf_map__max_entries(m), bpf_map__pin_path(m) ? "true" : "false");
 		first = false;
 	}
 	printf("]}\n");
@@ -905,7 +982,7 @@ static int cmd_gen(struct args *a)
 	snprintf(rate, sizeof(rate), "xdpb_rate_pps_per_cpu=%lld", a->rate_pps > 0 ? a->rate_pps / ncpu : 0);
 	a->sets[a->nsets++] = flows;
 	a->sets[a->nsets++] = rate;
-	struct bpf_object *obj = open_and_load(a, 0, &status);
+	struct bpf_object *obj = open_and_load(a, 0, NULL, &status);
 	if (!obj)
 		return status;
 	struct bpf_program *p = bpf_object__find_program_by_name(obj, "xdp_gen_tx");
