@@ -76,10 +76,23 @@ export type CaseFlag =
   | 'unexpected-action'  // the program did not take the scenario's expected action
   | 'high-variance';     // CV above the stated limit
 
+/** A user's object, and how it was loaded the way its own loader would. */
+export interface ProgramRef {
+  name: string;
+  file: string;
+  sha256: string;
+  /** Maps sized before load (declared with max_entries 0, or sized by the scenario file): size and why. */
+  mapSizes?: { map: string; maxEntries: number; reason: string }[];
+  /** The program's section libbpf cannot type (SEC("prog"), ...): loaded as XDP, with frags for xdp.frags sections. */
+  loadedAsXdp?: { section: string; frags: boolean };
+  /** Maps the object pins by name (LIBBPF_PIN_BY_NAME): pinned under the run's bpffs dir, removed with it. */
+  pinnedByName?: string[];
+}
+
 export interface CaseCommon {
   scenario: string;
   /** The program: built-in name, or user object file + content hash. */
-  program?: { name: string; file: string; sha256: string };
+  program?: ProgramRef;
   mode: XdpMode;
   pktSizeBytes: number;
   generator: string;
@@ -163,6 +176,12 @@ export interface EnvironmentInfo {
   emulated?: boolean;
   /** The guest's kernel (uname -r) of an emulated run; `kernel` is then the guest's too. */
   guestKernel?: string;
+  /** kernel.bpf_stats_enabled during the run: when on, every program run is timed and counted (native drop ~2.5x slower here). */
+  bpfStatsEnabled?: boolean;
+  /** Helpers the measured programs call that distort throughput figures (bpf_trace_printk, ...). */
+  slowHelpers?: { program: string; file: string; helper: string; why: string; where: string }[];
+  /** What distorts the figures of this run, as sentences (also printed as warnings). */
+  warnings?: string[];
 }
 
 export interface RunParameters {

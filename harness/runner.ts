@@ -12,7 +12,7 @@ import { localHost } from '../drivers/host.ts';
 import { decoupleDut, setThreadedNapi, type CpuPlacement } from '../drivers/napi-placement.ts';
 import { GeneratorFailure, type RunningTraffic, type TrafficDriver } from '../drivers/traffic-driver.ts';
 import { bringUpVeth, deleteNetns, planVethTopology, setGro, type ExistingPair } from '../drivers/veth-topology.ts';
-import { attachProgram, detachProgram, loadObject, setDevmapPort, updateMap, type LoadedObject } from '../drivers/xdpb-helper.ts';
+import { attachProgram, detachProgram, loadObject, setDevmapPort, updateMap, type LoadedObject, type LoadOptions } from '../drivers/xdpb-helper.ts';
 import { findScenario, type Scenario } from '../scenarios/builtin.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { CleanupStack } from './cleanup-stack.ts';
@@ -22,7 +22,8 @@ import { buildUdpFrame } from './frame.ts';
 import { BENCH_OBJECT, BPFFS_ROOT } from './paths.ts';
 import { ensureBpffs } from './preflight.ts';
 import { assertValidResults } from './results-io.ts';
-import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSource, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
+import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSource, type ProgramRef, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
+import { loadOptionsOf } from './user-program.ts';
 import { findLeftovers, registerRun, removeLeftovers, resourcePrefix, unregisterRun } from './run-registry.ts';
 import { summarize } from './statistics.ts';
 import { actionCounts, analyseTrial, judgeCase, SOURCE } from './trial-analysis.ts';
@@ -105,10 +106,23 @@ interface LoadedProgram {
   /** For offload, which needs its own device-bound load of the same file. */
   objectPath: string;
   programName: string;
+  /** A user's object: how it was loaded (map sizes, untyped section), again for the offload load. */
+  load?: LoadOptions;
   /** The built-in program's own stats map; null for a user's object. */
   statsPin: string | null;
   redirectMapPin: string | null;
-  info: { name: string; file: string; sha256: string } | undefined;
+  info: ProgramRef | undefined;
+}
+
+/** What the results say about a user's object: which file, and how it was loaded. */
+function userProgramRef(scenario: Scenario, loaded: LoadedObject): ProgramRef {
+  const pinned = loaded.maps.filter((m) => m.pinnedByName).map((m) => m.name);
+  return {
+    name: scenario.program, file: path.basename(scenario.object!.path), sha256: scenario.object!.sha256,
+    ...(scenario.load?.mapSizes.length ? { mapSizes: scenario.load.mapSizes } : {}),
+    ...(scenario.load?.asXdp ? { loadedAsXdp: scenario.load.asXdp } : {}),
+    ...(pinned.length ? { pinnedByName: pinned } : {}),
+  };
 }
 
 function pinOf(obj: LoadedObject, kind: 'prog' | 'map', name: string): string {
@@ -174,15 +188,16 @@ async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number, 
     };
   }
   if (rig.dutHost.kind !== 'local') throw new Error(`scenario ${scenario.name}: a program of your own runs on a local DUT only (it is not copied to lab hosts)`);
-  const loaded = await loadObject(scenario.object.path, path.join(rig.pinRoot, `user-${index}`));
+  const load = scenario.load ? loadOptionsOf(scenario.program, scenario.load) : {};
+  const loaded = await loadObject(scenario.object.path, path.join(rig.pinRoot, `user-${index}`), load);
   for (const preload of scenario.maps ?? []) {
     const pin = pinOf(loaded, 'map', preload.map);
     for (const e of preload.entries) await updateMap(pin, e.keyHex, e.valueHex);
   }
   return {
-    programPin: pinOf(loaded, 'prog', scenario.program), objectPath: scenario.object.path, programName: scenario.program,
+    programPin: pinOf(loaded, 'prog', scenario.program), objectPath: scenario.object.path, programName: scenario.program, load,
     statsPin: null, redirectMapPin: null,
-    info: { name: scenario.program, file: path.basename(scenario.object.path), sha256: scenario.object.sha256 },
+    info: userProgramRef(scenario, loaded),
   };
 }
 
@@ -273,7 +288,7 @@ async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: 
   if (mode === 'offload') {
     // An offloaded program is bound to its device at load time: same object file, own load.
     const pinDir = path.join(rig.pinRoot, `offload-${path.basename(program.programPin)}`);
-    attached = await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir }, host);
+    attached = await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir, ...(program.load ? { load: program.load } : {}) }, host);
   } else {
     attached = await attachProgram(target, { pin: program.programPin }, host);
   }

@@ -19,7 +19,7 @@
  *   gen      --obj F --netns NS --dev IF --frame-hex HEX --duration-ms D
  *            [--cpus 0,1] [--rate-pps R] [--flows N] [--batch N]
  *   exec     --netns NS [--cpu N] -- PROGRAM ARGS...
- *   inspect  --obj F                                   (programs, maps, BTF; nothing loaded)
+ *   inspect  --obj F                   (programs with helper ids, maps, BTF; nothing loaded)
  *   map-update --map PIN --key-hex HEX --value-hex HEX
  *   guard    --pin-dir D --guard-dev IF... --idle-timeout-ms N [--kill-matching S]...
  *            (a lab host's cleanup when the controller goes away: see cmd_guard)
@@ -566,7 +566,19 @@ static int cmd_inspect(struct args *a)
 		json_str(stdout, bpf_program__section_name(p));
 		printf(",\"type\":");
 		json_str(stdout, libbpf_bpf_prog_type_str(bpf_program__type(p)));
-		printf("}");
+		/* Helper ids its own instructions call (BPF_CALL, src_reg 0): for
+		 * warnings about per-packet helpers that distort figures. */
+		printf(",\"helperIds\":[");
+		const struct bpf_insn *insn = bpf_program__insns(p);
+		size_t ninsn = bpf_program__insn_cnt(p);
+		bool first_id = true;
+		for (size_t i = 0; insn && i < ninsn; i++) {
+			if (insn[i].code == (BPF_JMP | BPF_CALL) && insn[i].src_reg == 0) {
+				printf("%s%d", first_id ? "" : ",", insn[i].imm);
+				first_id = false;
+			}
+		}
+		printf("]}");
 		first = false;
 	}
 	printf("],\"maps\":[");
