@@ -38,9 +38,6 @@ export function classifyLoadFailure(f: FailureFacts, objectName: string): LoadFa
   const find = (re: RegExp) => lines.map((l) => re.exec(l)).find((m): m is RegExpExecArray => m !== null);
   const matching = (re: RegExp) => lines.filter((l) => re.test(l));
 
-  if (f.stage === 'open-object' || (f.errno >= 4000 && f.errno <= 4003)) {
-    return { kind: 'invalid-object', heading: `${objectName} is not a valid BPF object: ${errorText(f.errno, f.error)}`, lines: lines.slice(-4), hint: 'rebuild it with clang -target bpf; a copied file may be truncated' };
-  }
   const kfunc = find(/extern \((?:func )?ksym\) '([^']+)': not found in kernel/);
   if (kfunc) {
     return { kind: 'missing-kfunc', heading: `${objectName} calls the kfunc ${kfunc[1]}, which this kernel does not have`, lines: matching(/extern|ksym/), hint: 'it needs a newer kernel or a module that provides it' };
@@ -60,6 +57,9 @@ export function classifyLoadFailure(f: FailureFacts, objectName: string): LoadFa
   const btf = matching(/BTF|CO-RE|btf/i).filter((l) => !/Retrying/.test(l));
   if (btf.length && /Error loading|failed to (?:find|load|parse)|is required|missing or corrupted|relocat/i.test(btf.join('\n'))) {
     return { kind: 'btf', heading: `${objectName} has BTF the kernel or libbpf cannot use`, lines: btf.slice(-4), hint: 'rebuild with -g (BTF) against this kernel\'s headers, or without CO-RE' };
+  }
+  if (f.stage === 'open-object' || (f.errno >= 4000 && f.errno <= 4003)) {
+    return { kind: 'invalid-object', heading: `${objectName} is not a valid BPF object: ${errorText(f.errno, f.error)}`, lines: lines.slice(-4), hint: 'rebuild it with clang -target bpf; a copied file may be truncated' };
   }
   const map = find(/map '([^']+)': failed to create/);
   if (map) {

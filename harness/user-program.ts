@@ -81,6 +81,7 @@ export async function prepareUserScenario(input: UserScenarioInput): Promise<Sce
   try {
     inspection = await inspectObject(input.objectPath);
   } catch (err) {
+    if (err instanceof KernelRefusalError) throw new UsageError(`${where}: ${describeLoadFailure(err, path.basename(input.objectPath))}`);
     throw new UsageError(`${where}: libbpf cannot open ${input.objectPath}: ${(err as Error).message}`);
   }
   const pick = pickXdpProgram(inspection, input.objectPath, { prog: input.prog, section: input.section });
