@@ -17,6 +17,7 @@ import { findScenario, type Scenario } from '../scenarios/builtin.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { CleanupStack } from './cleanup-stack.ts';
 import { collectEnvironment } from './environment.ts';
+import { findDistortions, readBpfStatsEnabled } from './distortions.ts';
 import { InterruptedError, KernelRefusalError } from './errors.ts';
 import { buildUdpFrame } from './frame.ts';
 import { BENCH_OBJECT, BPFFS_ROOT } from './paths.ts';
@@ -493,10 +494,15 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       topology: plan.lab ? 'physical' : 'veth',
       agreementTolerance: plan.tolerance,
     },
-    environment: await collectEnvironment(plan.existingPair?.driver ?? 'veth', plan.argv),
+    environment: {
+      ...await collectEnvironment(plan.existingPair?.driver ?? 'veth', plan.argv),
+      // A lab's DUT is another machine: its sysctl is not read from here.
+      ...findDistortions(plan.scenarios, plan.lab ? undefined : readBpfStatsEnabled()),
+    },
     calibration: [],
     cases: [],
   };
+  for (const w of results.environment.warnings ?? []) log.info(`warning: ${w}`);
   mkdirSync(plan.outDir, { recursive: true });
   writeResults(plan.outDir, results);
   try {

@@ -35,6 +35,8 @@ export function renderTerminalTable(results: RunResults, table: SummaryTable = b
     lines.push(`EMULATED: measured in a qemu guest (TCG, kernel ${results.environment.guestKernel ?? results.environment.kernel}): functional results; the rates are not performance.`);
   }
 
+  for (const w of results.environment.warnings ?? []) lines.push(`WARNING: ${w}`);
+
   if (table.rows.length === 0) {
     lines.push('No cases recorded.');
     return lines.join('\n') + '\n';
