@@ -15,7 +15,8 @@
  *   query    --netns NS --dev IF
  *   devmap-set --map PIN --key K --netns NS --dev IF   (slot K -> IF, resolved inside NS)
  *   sample   --interval-ms N [--max-samples N] [--stats LABEL=PIN]... [--dev-stats LABEL=NS/IF]...
- *            [--snmp LABEL=NS]
+ *            [--snmp LABEL=NS] [--trace-obj trace.bpf.o --trace-prog-id ID]
+ *            (--trace-*: exceptions and redirect errors of program ID, from the xdp tracepoints)
  *   gen      --obj F --netns NS --dev IF --frame-hex HEX --duration-ms D
  *            [--cpus 0,1] [--rate-pps R] [--flows N] [--batch N]
  *   exec     --netns NS [--cpu N] -- PROGRAM ARGS...
@@ -58,6 +59,7 @@
 #include <bpf/libbpf.h>
 
 #include "xdpb_stats.h"
+#include "xdpb_trace.h"
 #include "xdpb_util.h"
 
 #define EXIT_USAGE 2
@@ -86,7 +88,8 @@ struct args {
 	int nsnmps;
 	const char *map_sizes[MAX_ITEMS];
 	int nmap_sizes;
-	const char *as_xdp;
+	const char *as_xdp, *trace_obj;
+	long long trace_prog_id;
 	long long key, interval_ms, max_samples, duration_ms, rate_pps, flows, batch, cpu, offload_max_entries, id;
 	char **rest;
 };
@@ -113,7 +116,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		STR("--obj", obj) STR("--pin-dir", pin_dir) STR("--prog", prog) STR("--prog-name", prog_name)
 		STR("--netns", netns) STR("--dev", dev) STR("--mode", mode) STR("--map", map)
 		STR("--frame-hex", frame_hex) STR("--cpus", cpus) STR("--key-hex", key_hex) STR("--value-hex", value_hex)
-		STR("--as-xdp", as_xdp)
+		STR("--as-xdp", as_xdp) STR("--trace-obj", trace_obj) NUM("--trace-prog-id", trace_prog_id)
 		NUM("--key", key) NUM("--interval-ms", interval_ms)
 		NUM("--max-samples", max_samples) NUM("--duration-ms", duration_ms) NUM("--rate-pps", rate_pps)
 		NUM("--flows", flows) NUM("--batch", batch) NUM("--cpu", cpu)
@@ -796,8 +799,60 @@ static void emit_snmp(struct snmp_source *src)
 	}
 }
 
+/* The xdp tracepoint counters of one program (native/trace.bpf.c), or why there are none. */
+struct trace_source {
+	struct bpf_object *obj;
+	int map_fd; /* -1: not counting */
+	char error[256];
+};
+
+static void open_trace_source(const struct args *a, struct trace_source *t)
+{
+	char knob[64];
+	struct bpf_program *p;
+	t->map_fd = -1;
+	t->obj = bpf_object__open_file(a->trace_obj, NULL);
+	int err = (int)libbpf_get_error(t->obj);
+	snprintf(knob, sizeof(knob), "xdpb_prog_id=%lld", a->trace_prog_id);
+	if (err || (err = set_rodata(t->obj, knob)) || (err = bpf_object__load(t->obj))) {
+		snprintf(t->error, sizeof(t->error), "loading %s: %s", a->trace_obj, strerror(err < 0 ? -err : err));
+		return;
+	}
+	/* The links live as long as this process: nothing is left attached after it. */
+	bpf_object__for_each_program(p, t->obj) {
+		struct bpf_link *l = bpf_program__attach(p);
+		if ((err = (int)libbpf_get_error(l))) {
+			snprintf(t->error, sizeof(t->error), "attaching %s to its tracepoint: %s", bpf_program__section_name(p),
+				 strerror(-err));
+			return;
+		}
+	}
+	t->map_fd = bpf_map__fd(bpf_object__find_map_by_name(t->obj, "xdpb_exceptions"));
+}
+
+static void emit_trace(struct trace_source *t, int ncpus)
+{
+	if (t->map_fd < 0) {
+		printf(",\"exceptionsError\":");
+		json_str(stdout, t->error);
+		return;
+	}
+	__u64 *vals = calloc(ncpus, sizeof(*vals));
+	printf(",\"exceptions\":[");
+	for (__u32 slot = 0; slot < XDPB_TRACE_SLOTS; slot++) {
+		memset(vals, 0, sizeof(*vals) * ncpus);
+		bpf_map_lookup_elem(t->map_fd, &slot, vals);
+		printf("%s[", slot ? "," : "");
+		for (int c = 0; c < ncpus; c++)
+			printf("%s%llu", c ? "," : "", (unsigned long long)vals[c]);
+		printf("]");
+	}
+	printf("]");
+	free(vals);
+}
+
 static void emit_sample(struct stats_source *ss, int nss, struct dev_source *ds, int nds, struct snmp_source *sn,
-			int nsn, int ncpus, struct xdpb_action_stats *vals)
+			int nsn, struct trace_source *tr, int ncpus, struct xdpb_action_stats *vals)
 {
 	printf("{\"tNs\":%" PRId64 ",\"stats\":{", now_ns());
 	for (int i = 0; i < nss; i++) {
@@ -854,6 +909,8 @@ static void emit_sample(struct stats_source *ss, int nss, struct dev_source *ds,
 		}
 		printf("}");
 	}
+	if (tr)
+		emit_trace(tr, ncpus);
 	printf("}\n");
 	fflush(stdout);
 }
@@ -887,6 +944,12 @@ static int cmd_sample(struct args *a)
 		if ((status = open_snmp_source(a->snmps[i], &sn[i], home)))
 			return status;
 
+	struct trace_source trace = { .map_fd = -1 };
+	if (a->trace_obj && a->trace_prog_id <= 0)
+		return usage("--trace-obj needs --trace-prog-id ID (the XDP program whose exceptions to count)");
+	if (a->trace_obj)
+		open_trace_source(a, &trace);
+
 	struct xdpb_action_stats *vals = calloc(ncpus, sizeof(*vals));
 	signal(SIGTERM, on_stop);
 	signal(SIGINT, on_stop);
@@ -895,7 +958,7 @@ static int cmd_sample(struct args *a)
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (long long n = 0; !stop_requested && (!a->max_samples || n < a->max_samples); n++) {
-		emit_sample(ss, a->nstats, ds, a->ndevs, sn, a->nsnmps, ncpus, vals);
+		emit_sample(ss, a->nstats, ds, a->ndevs, sn, a->nsnmps, a->trace_obj ? &trace : NULL, ncpus, vals);
 		next.tv_nsec += (a->interval_ms % 1000) * 1000000L;
 		next.tv_sec += a->interval_ms / 1000 + next.tv_nsec / 1000000000L;
 		next.tv_nsec %= 1000000000L;
@@ -916,7 +979,7 @@ static int cmd_sample(struct args *a)
 		}
 	}
 	/* A last sample when stopped, so the final counters are never lost. */
-	emit_sample(ss, a->nstats, ds, a->ndevs, sn, a->nsnmps, ncpus, vals);
+	emit_sample(ss, a->nstats, ds, a->ndevs, sn, a->nsnmps, a->trace_obj ? &trace : NULL, ncpus, vals);
 	return 0;
 }
 
