@@ -29,6 +29,10 @@ export interface RawSample {
   dev: Record<string, DeviceCounters>;
   /** Per namespace label: /proc/net/snmp groups (Ip, Udp) -> counter -> value. */
   snmp?: Record<string, Record<string, Record<string, number>>>;
+  /** With `trace`: the program's exception counts, exceptions[slot][cpu] (slots: native/xdpb_trace.h). */
+  exceptions?: number[][];
+  /** With `trace`: why the tracepoints could not be counted. */
+  exceptionsError?: string;
 }
 
 export interface SamplerSources {
@@ -39,6 +43,8 @@ export interface SamplerSources {
   devices: Record<string, { netns: string; dev: string }>;
   /** label -> netns whose /proc/net/snmp to read */
   snmp?: Record<string, string>;
+  /** Count one XDP program's exceptions from the xdp tracepoints (native/trace.bpf.o; the links live as long as the sampler). */
+  trace?: { object: string; progId: number };
 }
 
 export function parseSampleLine(line: string): RawSample {
@@ -55,6 +61,7 @@ export function samplerArgv(src: SamplerSources, helperPath = XDPB_HELPER): stri
   for (const [label, pin] of Object.entries(src.statsMaps)) argv.push('--stats', `${label}=${pin}`);
   for (const [label, d] of Object.entries(src.devices)) argv.push('--dev-stats', `${label}=${d.netns}/${d.dev}`);
   for (const [label, netns] of Object.entries(src.snmp ?? {})) argv.push('--snmp', `${label}=${netns}`);
+  if (src.trace) argv.push('--trace-obj', src.trace.object, '--trace-prog-id', String(src.trace.progId));
   return argv;
 }
 

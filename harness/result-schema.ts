@@ -60,6 +60,23 @@ export interface TrialResult {
   /** Frames the expected action's proof counter saw (e.g. reflected frames back at the generator). */
   proofPps: number | null;
   samples: Sample[];
+  /**
+   * Frames that ended in the kernel's XDP exception paths, from the
+   * xdp:xdp_exception and xdp:xdp_redirect_err tracepoints (counted for the
+   * attached program only); absent when they were not sampled (a lab's DUT).
+   * invalidActionPps is part of xdpPps but of no actionPps entry.
+   */
+  exceptions?: { abortedPps: number; invalidActionPps: number; txErrorPps: number; redirectErrorPps: number; perCpuPps: number[] };
+  /** Counter disagreements of this trial (a remainder rate below zero, held at 0): a counting problem, not a figure. */
+  countingProblems?: CountingProblem[];
+}
+
+/** A rate worked out as a remainder of other counters that came out below zero. */
+export interface CountingProblem {
+  /** Which rate: an action name, or "invalid action". */
+  rate: string;
+  /** What the remainder came to (below zero). */
+  remainderPps: number;
 }
 
 /**

@@ -20,8 +20,8 @@ import { collectEnvironment } from './environment.ts';
 import { findDistortions, readBpfStatsEnabled } from './distortions.ts';
 import { InterruptedError, KernelRefusalError } from './errors.ts';
 import { buildUdpFrame } from './frame.ts';
-import { BENCH_OBJECT, BPFFS_ROOT } from './paths.ts';
-import { ensureBpffs } from './preflight.ts';
+import { BENCH_OBJECT, BPFFS_ROOT, TRACE_OBJECT } from './paths.ts';
+import { ensureBpffs, ensureTracefs } from './preflight.ts';
 import { assertValidResults } from './results-io.ts';
 import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSource, type ProgramRef, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
 import { loadOptionsOf } from './user-program.ts';
@@ -107,6 +107,8 @@ interface LoadedProgram {
   /** For offload, which needs its own device-bound load of the same file. */
   objectPath: string;
   programName: string;
+  /** The loaded program's id: whose exceptions the xdp tracepoints count. */
+  progId: number;
   /** A user's object: how it was loaded (map sizes, untyped section), again for the offload load. */
   load?: LoadOptions;
   /** The built-in program's own stats map; null for a user's object. */
@@ -131,6 +133,12 @@ function pinOf(obj: LoadedObject, kind: 'prog' | 'map', name: string): string {
   const found = list.find((x) => x.name === name);
   if (!found) throw new Error(`object has no ${kind === 'prog' ? 'program' : 'map'} "${name}"`);
   return found.pin;
+}
+
+function idOf(obj: LoadedObject, program: string): number {
+  const found = obj.programs.find((p) => p.name === program);
+  if (!found) throw new Error(`object has no program "${program}"`);
+  return found.id;
 }
 
 function scratchDirFor(prefix: string, stack: CleanupStack): string {
@@ -184,7 +192,7 @@ async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number, 
   if (!scenario.object) {
     const name = workVariant(scenario.program, work);
     return {
-      programPin: pinOf(rig.dut, 'prog', name), objectPath: rig.dutHost.benchObject, programName: name,
+      programPin: pinOf(rig.dut, 'prog', name), objectPath: rig.dutHost.benchObject, programName: name, progId: idOf(rig.dut, name),
       statsPin: pinOf(rig.dut, 'map', 'xdpb_stats'), redirectMapPin: pinOf(rig.dut, 'map', 'xdpb_redirect_port'), info: undefined,
     };
   }
@@ -196,7 +204,7 @@ async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number, 
     for (const e of preload.entries) await updateMap(pin, e.keyHex, e.valueHex);
   }
   return {
-    programPin: pinOf(loaded, 'prog', scenario.program), objectPath: scenario.object.path, programName: scenario.program, load,
+    programPin: pinOf(loaded, 'prog', scenario.program), objectPath: scenario.object.path, programName: scenario.program, load, progId: idOf(loaded, scenario.program),
     statsPin: null, redirectMapPin: null,
     info: userProgramRef(scenario, loaded),
   };
@@ -209,10 +217,12 @@ async function startSampler(plan: RunPlan, rig: Rig, program: LoadedProgram, lab
   const genDevice = { [SOURCE.genDev]: { netns: t.gen0.netns, dev: t.gen0.dev } };
   const dutDevice = { [SOURCE.dutDev]: { netns: t.dut0.netns, dev: t.dut0.dev } };
   const snmp = { [SOURCE.dutStack]: t.dutNetns };
+  // The xdp tracepoints fire only on exception paths: counting them costs the fast path nothing. Local DUT only (trace.bpf.o is not copied to lab hosts).
+  const trace = rig.dutHost.kind === 'local' ? { trace: { object: TRACE_OBJECT, progId: program.progId } } : {};
   if (rig.genHost === rig.dutHost) {
-    return CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: { ...dutStats, ...rig.sinkStatsPins }, devices: { ...genDevice, ...dutDevice }, snmp }, rig.dutHost);
+    return CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: { ...dutStats, ...rig.sinkStatsPins }, devices: { ...genDevice, ...dutDevice }, snmp, ...trace }, rig.dutHost);
   }
-  const dut = await CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: dutStats, devices: dutDevice, snmp }, rig.dutHost);
+  const dut = await CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: dutStats, devices: dutDevice, snmp, ...trace }, rig.dutHost);
   let gen: CounterSampler;
   try {
     gen = await CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: rig.sinkStatsPins, devices: genDevice }, rig.genHost);
@@ -522,6 +532,8 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       writeResults(plan.outDir, results);
     } else {
       await ensureBpffs();
+      const noTracefs = await ensureTracefs();
+      if (noTracefs) log.info(`no XDP exception counts: ${noTracefs}`);
       rig = await setUpVethRig(runId, plan, stack, log);
     }
     const calibration = new Map<number, CalibrationRecord>();
@@ -548,6 +560,8 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
         const program = await loadScenarioProgram(rig, scenario, index + 1, plan.work);
         const sampler = await startSampler(plan, rig, program, results.lab);
         stack.push(`counter sampler of ${scenario.name}`, () => sampler.stop());
+        const first = await sampler.sampleNow();
+        if (first.exceptionsError) log.info(`${scenario.name}: no XDP exception counts (aborted, invalid actions, failed redirects): ${first.exceptionsError}`);
         for (const mode of plan.modes) {
           throwIfAborted(signal);
           await runScenarioMode(plan, rig, scenario, program, sampler, mode, calibration, stack, signal, log, emit);
