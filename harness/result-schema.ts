@@ -220,6 +220,8 @@ export interface RunParameters {
   /** --rate as given: pps, a percentage of the calibrated ceiling, or 0 (full speed). */
   rate: string;
   decouple: boolean;
+  /** --threads as given: generator threads (their CPUs are each case's placement.generatorCpus). */
+  generatorThreads?: number;
   /** veth: created by the harness on this machine; physical: a lab's existing NICs (lab.hosts). */
   topology: 'veth' | 'physical';
   /** Relative tolerance for cross-checking counter sources (0.05 = 5 %). */

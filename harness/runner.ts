@@ -72,6 +72,8 @@ export interface RunPlan {
   lab?: LabRunOptions;
   /** Offload mode is an attach check on this device (netdevsim: no datapath), never a measurement; undefined: offload on the DUT. */
   offloadCheck?: OffloadCheckDevice;
+  /** --threads: generator threads asked for (recorded in the results). */
+  threads?: number | null;
 }
 
 export interface RunLog {
@@ -501,6 +503,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       work: plan.work,
       rate: plan.rateText,
       decouple: plan.placement.dutNapiCpu !== null,
+      ...(plan.threads ? { generatorThreads: plan.threads } : {}),
       topology: plan.lab ? 'physical' : 'veth',
       agreementTolerance: plan.tolerance,
     },
