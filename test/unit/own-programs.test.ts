@@ -14,6 +14,14 @@ import { checkBpfElf, slowHelpersOf } from '../../harness/bpf-elf.ts';
 import { parseScenarioFile, ScenarioFileError } from '../../scenarios/scenario-file.ts';
 import { KernelRefusalError } from '../../harness/errors.ts';
 import { NATIVE_BUILD_DIR, REPO_ROOT } from '../../harness/paths.ts';
+import { parseSampleLine, samplerArgv, type RawSample } from '../../drivers/counter-sampler.ts';
+import { analyseTrial, judgeCase } from '../../harness/trial-analysis.ts';
+import { actionMix } from '../../reports/summary-table.ts';
+import { planPlacement } from '../../drivers/napi-placement.ts';
+import { validateRunOptions } from '../../harness/run-options.ts';
+import { findDistortions, readBpfStatsEnabled } from '../../harness/distortions.ts';
+import type { CaseResult } from '../../harness/result-schema.ts';
+import type { Scenario } from '../../scenarios/builtin.ts';
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures', `xdpb-load-${name}.json`), 'utf8')) as { stage: string; errno: number; error: string; log?: string };
 const classify = (name: string) => classifyLoadFailure(fixture(name), 'obj.o');
@@ -120,3 +128,111 @@ test('checkBpfElf names a truncated object; the helper scan finds bpf_trace_prin
   t.deepEqual(slowHelpersOf(TEST_OBJ('trace_printk'), [6]).map((h) => [h.helper, h.where]), [['bpf_trace_printk', 'the program']]);
   t.deepEqual(slowHelpersOf(TEST_OBJ('firewall'), [1]), []);
 });
+
+/* ---- accounting: a real window of returns_aborted in native mode (test/fixtures/trial-window-native-aborted.jsonl,
+ * captured by XDPB_FIXTURE_OBJ=native/build/test/exceptions.bpf.o XDPB_FIXTURE_PROG=returns_aborted
+ * test/fixtures/capture-trial-window.sh: live generator on CPU 0 for 1 s, sampler with --trace-obj) ---- */
+const ABORTED_LINES = readFileSync(path.join(REPO_ROOT, 'test/fixtures/trial-window-native-aborted.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
+const ABORTED_WINDOW: RawSample[] = ABORTED_LINES.map(parseSampleLine);
+const trialOf = (window: RawSample[], counters: 'driver' | 'program' = 'driver') =>
+  analyseTrial({ index: 0, mode: 'native', counters, window, proof: 'none', genOwnFrames: null, genOwnDurationMs: null });
+
+test('a foreign program returning XDP_ABORTED: aborted from xdp_exception, not folded into the driver\'s drops', (t) => {
+  const tr = trialOf(ABORTED_WINDOW);
+  const raw = ABORTED_LINES.map((l) => JSON.parse(l) as { tNs: number; exceptions: number[][]; dev: Record<string, { ethtool: Record<string, number> }> });
+  const a = raw[0]!, b = raw[raw.length - 1]!;
+  const dtS = (b.tNs - a.tNs) / 1e9;
+  const abortedPps = (b.exceptions[0]!.reduce((x, y) => x + y, 0) - a.exceptions[0]!.reduce((x, y) => x + y, 0)) / dtS;
+  const drops = (b.dev.dut0!.ethtool['rx_queue_0_xdp_drops']! - a.dev.dut0!.ethtool['rx_queue_0_xdp_drops']!) / dtS;
+  t.true(abortedPps > 100_000, `aborted ${abortedPps}`);
+  t.is(tr.actionPps.aborted, abortedPps);
+  t.is(tr.exceptions!.abortedPps, abortedPps);
+  t.is(tr.actionPps.drop, drops - abortedPps);
+  t.true(tr.actionPps.drop / tr.xdpPps < 0.001);
+  t.deepEqual(tr.exceptions!.perCpuPps.length, b.exceptions[0]!.length);
+  t.is(tr.countingProblems, undefined);
+  t.regex(judgeCase({ trials: [tr], expect: { kind: 'action', action: 'aborted' }, generatorCpus: [0], dutNapiCpu: 1, tolerance: 0.05, cvLimit: 0.1 }).notes.join('\n'), /xdp exception tracepoints: aborted \d+ pps/);
+});
+
+test('a remainder below zero is a counting problem: held at 0, noted, flagged only beyond the tolerance', (t) => {
+  // The real window with the driver's drop counter of the last sample lowered: drop = xdp_drops - aborted goes below zero.
+  const lowered = (by: number) => ABORTED_WINDOW.map((s, i) => i < ABORTED_WINDOW.length - 1 ? s
+    : { ...s, dev: { ...s.dev, dut0: { ...s.dev.dut0!, ethtool: { ...s.dev.dut0!.ethtool!, rx_queue_0_xdp_drops: s.dev.dut0!.ethtool!['rx_queue_0_xdp_drops']! - by } } } });
+  const small = trialOf(lowered(100));
+  t.is(small.actionPps.drop, 0);
+  t.true(Object.values(small.actionPps).every((v) => v >= 0));
+  t.is(small.countingProblems!.length, 1);
+  t.is(small.countingProblems![0]!.rate, 'drop');
+  t.true(small.countingProblems![0]!.remainderPps < 0);
+  const v1 = judgeCase({ trials: [small], expect: { kind: 'mixed' }, generatorCpus: [0], dutNapiCpu: 1, tolerance: 0.05, cvLimit: 0.1 });
+  t.false(v1.flags.includes('sources-disagree'));
+  t.regex(v1.notes.join('\n'), /trial 1: drop worked out as -\d+ pps, a remainder below zero: a counting problem \(within the tolerance/);
+  const big = trialOf(lowered(1_000_000));
+  const v2 = judgeCase({ trials: [big], expect: { kind: 'mixed' }, generatorCpus: [0], dutNapiCpu: 1, tolerance: 0.05, cvLimit: 0.1 });
+  t.true(v2.flags.includes('sources-disagree'));
+  t.regex(v2.notes.join('\n'), /beyond the tolerance/);
+});
+
+test('the built-in programs count themselves: exception counts are recorded, the actions untouched', (t) => {
+  const tr = trialOf(ABORTED_WINDOW.map((s) => ({ ...s })), 'program');
+  t.is(tr.actionPps.aborted, 0); // bench's xdpb_stats of this capture saw nothing: only the foreign program ran
+  t.true(tr.exceptions!.abortedPps > 0);
+});
+
+test('samplerArgv: --trace-obj and --trace-prog-id only when asked', (t) => {
+  const base = { intervalMs: 100, statsMaps: {}, devices: {} };
+  t.false(samplerArgv(base, 'xdpb').includes('--trace-obj'));
+  t.deepEqual(samplerArgv({ ...base, trace: { object: '/o/trace.bpf.o', progId: 42 } }, 'xdpb').slice(-4), ['--trace-obj', '/o/trace.bpf.o', '--trace-prog-id', '42']);
+});
+
+test('actionMix: shares of what the program returned, invalid actions named, "-" without figures', (t) => {
+  const tr = trialOf(ABORTED_WINDOW);
+  const c = { state: 'ok', trials: [tr] } as unknown as CaseResult;
+  t.is(actionMix(c), 'aborted 100 %');
+  const invalid = { ...tr, actionPps: { aborted: 0, drop: 0, pass: 0, tx: 0, redirect: 0 }, exceptions: { ...tr.exceptions!, abortedPps: 0, invalidActionPps: tr.xdpPps } };
+  t.is(actionMix({ state: 'ok', trials: [invalid] } as unknown as CaseResult), 'invalid 100 %');
+  t.is(actionMix({ state: 'skipped' } as unknown as CaseResult), '-');
+});
+
+test('planPlacement: --threads decoupled while a CPU is left for the DUT, else coupled and why', (t) => {
+  const def = [0, 1, 2, 3];
+  t.deepEqual(planPlacement({ cpuCount: 4, decouple: true, threads: null, defaultCpus: def }), { placement: { generatorCpus: [0, 1, 2], dutNapiCpu: 3 } });
+  t.deepEqual(planPlacement({ cpuCount: 4, decouple: true, threads: 2, defaultCpus: def }), { placement: { generatorCpus: [0, 1], dutNapiCpu: 3 } });
+  const full = planPlacement({ cpuCount: 2, decouple: true, threads: 2, defaultCpus: [0, 1] });
+  t.deepEqual(full.placement, { generatorCpus: [0, 1], dutNapiCpu: null });
+  t.regex(full.why!, /2 generator thread\(s\) and the DUT's own CPU need 3 CPUs; this machine has 2/);
+  // xdp-bench's setup: coupled, N threads.
+  t.deepEqual(planPlacement({ cpuCount: 4, decouple: false, threads: 3, defaultCpus: def }), { placement: { generatorCpus: [0, 1, 2], dutNapiCpu: null } });
+  t.deepEqual(planPlacement({ cpuCount: 1, decouple: true, threads: null, defaultCpus: [0] }).placement, { generatorCpus: [0], dutNapiCpu: null });
+});
+
+test('--threads is validated against the CPUs there are', (t) => {
+  const raw = { modes: 'native', trials: '1', duration: '1', warmup: '0', interval: '100', generator: 'auto', sizes: '64', rate: '0', flows: '1', work: 'no-touch', decouple: true, latencyLoads: '0', probes: '10', probeRate: '10', tolerance: '0.05', out: scratch() };
+  t.is(validateRunOptions(['drop-all'], { ...raw, threads: '2' }, 0, 4).threads, 2);
+  t.is(validateRunOptions(['drop-all'], raw, 0, 4).threads, null);
+  t.throws(() => validateRunOptions(['drop-all'], { ...raw, threads: '5' }, 0, 4), { message: /--threads "5": expected an integer from 1 to 4/ });
+  t.throws(() => validateRunOptions(['drop-all'], { ...raw, threads: '0' }, 0, 4), { message: /--threads "0"/ });
+});
+
+test('findDistortions: bpf_stats_enabled and slow helpers become environment fields and warnings', (t) => {
+  const dir = scratch();
+  writeFileSync(path.join(dir, 'on'), '1\n');
+  writeFileSync(path.join(dir, 'off'), '0\n');
+  t.true(readBpfStatsEnabled(path.join(dir, 'on')));
+  t.false(readBpfStatsEnabled(path.join(dir, 'off')));
+  t.is(readBpfStatsEnabled(path.join(dir, 'missing')), undefined);
+  const s = { program: 'p', object: { path: '/x/p.o', sha256: '' }, load: { mapSizes: [], slowHelpers: [{ helper: 'bpf_trace_printk', why: 'w', where: 'the program' }] } } as unknown as Scenario;
+  const d = findDistortions([s], true);
+  t.true(d.bpfStatsEnabled);
+  t.deepEqual(d.slowHelpers, [{ program: 'p', file: 'p.o', helper: 'bpf_trace_printk', why: 'w', where: 'the program' }]);
+  t.is(d.warnings!.length, 2);
+  t.regex(d.warnings![0]!, /kernel\.bpf_stats_enabled is 1/);
+  t.deepEqual(findDistortions([], undefined), {});
+  t.deepEqual(findDistortions([], false), { bpfStatsEnabled: false });
+});
+
+function scratch(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'xdpb-unit-'));
+  process.on('exit', () => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
