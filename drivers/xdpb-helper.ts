@@ -29,6 +29,8 @@ export interface LoadOptions {
   mapSizes?: readonly { map: string; maxEntries: number }[];
   /** A program in a section libbpf cannot type, loaded as XDP (xdp.frags sections with frags). */
   asXdp?: string;
+  /** Load only this program of the object (as ip(8) loads one section); its maps are all created. */
+  only?: string;
 }
 
 export function loadOptionArgv(o: LoadOptions): string[] {
@@ -36,6 +38,7 @@ export function loadOptionArgv(o: LoadOptions): string[] {
     ...Object.entries(o.knobs ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
     ...(o.mapSizes ?? []).flatMap((m) => ['--map-size', `${m.map}=${m.maxEntries}`]),
     ...(o.asXdp ? ['--as-xdp', o.asXdp] : []),
+    ...(o.only ? ['--prog-name', o.only] : []),
   ];
 }
 

@@ -22,6 +22,9 @@ export function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
+/** libbpf's sections for XDP programs run by a cpumap/devmap entry (expected attach BPF_XDP_CPUMAP/DEVMAP). */
+const MAP_PROGRAM_SECTION = /^xdp(?:\.frags)?\/(cpumap|devmap)\b/;
+
 type Programs = { programs: Pick<ObjectInspection['programs'][number], 'name' | 'section' | 'type'>[] };
 
 /**
@@ -32,7 +35,7 @@ type Programs = { programs: Pick<ObjectInspection['programs'][number], 'name' | 
  * typed XDP program and it is the only untyped one.
  */
 export function pickXdpProgram(inspection: Programs, file: string, by: { prog?: string; section?: string }): { name?: string; asXdp?: boolean; problem?: string } {
-  const xdp = inspection.programs.filter((p) => p.type === 'xdp');
+  const xdp = inspection.programs.filter((p) => p.type === 'xdp' && !MAP_PROGRAM_SECTION.test(p.section));
   const untyped = inspection.programs.filter((p) => p.type === 'unspec');
   const candidates = [...xdp, ...untyped];
   const list = candidates.map((p) => `${p.name} (section ${p.section}${p.type === 'unspec' ? ', untyped: loaded as XDP' : ''})`).join(', ');
@@ -42,6 +45,8 @@ export function pickXdpProgram(inspection: Programs, file: string, by: { prog?: 
     const p = inspection.programs.find((x) => x.name === by.prog);
     if (!p) return { problem: `${path.basename(file)} has no program named ${by.prog}; its XDP programs: ${list}` };
     if (p.type !== 'xdp' && p.type !== 'unspec') return { problem: `${by.prog} in ${path.basename(file)} is a ${p.type} program, not XDP` };
+    const inMap = MAP_PROGRAM_SECTION.exec(p.section);
+    if (inMap) return { problem: `${by.prog} in ${path.basename(file)} (section ${p.section}) is an XDP program for ${inMap[1]} entries: the kernel runs it on frames redirected into a ${inMap[1]}, it cannot be attached to an interface` };
     return picked(p);
   }
   if (by.section) {
@@ -139,7 +144,7 @@ export async function prepareUserScenario(input: UserScenarioInput): Promise<Sce
   };
 }
 
-/** The helper's load options for a user's object. */
-export function loadOptionsOf(program: string, load: UserObjectLoad): { mapSizes: UserObjectLoad['mapSizes']; asXdp?: string } {
-  return { mapSizes: load.mapSizes, ...(load.asXdp ? { asXdp: program } : {}) };
+/** The helper's load options for a user's object: only the picked program is loaded (the object's others may be of types this kernel cannot load). */
+export function loadOptionsOf(program: string, load: UserObjectLoad): { mapSizes: UserObjectLoad['mapSizes']; asXdp?: string; only: string } {
+  return { mapSizes: load.mapSizes, ...(load.asXdp ? { asXdp: program } : {}), only: program };
 }

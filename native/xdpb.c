@@ -5,8 +5,8 @@
  * stdout (`sample` prints one per line). Errors carry errno, strerror and the
  * kernel's own message (netlink extack or verifier log) when there is one.
  *
- *   load     --obj F --pin-dir D [--set VAR=VAL]... [--map-size MAP=N]... [--as-xdp PROG]
- *            (programs with id and tag; maps, pinned-by-name ones under D)
+ *   load     --obj F --pin-dir D [--set VAR=VAL]... [--map-size MAP=N]... [--as-xdp PROG] [--prog-name N]
+ *            (programs with id and tag; maps, pinned-by-name ones under D; --prog-name: only that program)
  *   attach   (--prog PIN | --obj F --prog-name N [--pin-dir D]) --netns NS --dev IF --mode M
  *            [--offload-max-entries N]   (offload only: caps every map's max_entries at N)
  *            answers ifindex, progId, progTag
@@ -288,6 +288,22 @@ static struct bpf_object *open_and_load(const struct args *a, int offload_ifinde
 		bpf_object__close(obj);
 		return NULL;
 	}
+	/* --prog-name N: only that program is loaded, as ip(8) loads one section:
+	 * an object's other programs (xdp-bench's tp_btf counters, which this
+	 * kernel cannot load; an offload device's one program) are left out. */
+	struct bpf_program *only;
+	bool found_only = false;
+	bpf_object__for_each_program(only, obj) {
+		if (a->prog_name && strcmp(bpf_program__name(only), a->prog_name))
+			bpf_program__set_autoload(only, false);
+		else if (a->prog_name)
+			found_only = true;
+	}
+	if (a->prog_name && !found_only) {
+		*status = fail("find-program", ENOENT, a->prog_name);
+		bpf_object__close(obj);
+		return NULL;
+	}
 	for (int i = 0; i < a->nsets; i++) {
 		int err = set_rodata(obj, a->sets[i]);
 		if (err) {
@@ -303,11 +319,8 @@ static struct bpf_object *open_and_load(const struct args *a, int offload_ifinde
 		 * programs use (devmaps). The object file stays the same. */
 		struct bpf_program *p;
 		struct bpf_map *m;
-		bpf_object__for_each_program(p, obj) {
+		bpf_object__for_each_program(p, obj)
 			bpf_program__set_ifindex(p, offload_ifindex);
-			if (a->prog_name && strcmp(bpf_program__name(p), a->prog_name))
-				bpf_program__set_autoload(p, false);
-		}
 		bpf_object__for_each_map(m, obj) {
 			enum bpf_map_type t = bpf_map__type(m);
 			if (t == BPF_MAP_TYPE_PERCPU_ARRAY)

@@ -81,6 +81,10 @@ test('pickXdpProgram: untyped sections are XDP when picked by name or section, o
   const mixed = { programs: [{ name: 'x', section: 'xdp', type: 'xdp' }, { name: 'p', section: 'prog', type: 'unspec' }] };
   t.deepEqual(pickXdpProgram(mixed, 'm.o', {}), { name: 'x' });
   t.deepEqual(pickXdpProgram(mixed, 'm.o', { prog: 'p' }), { name: 'p', asXdp: true });
+  // Programs for cpumap/devmap entries (xdp-bench's cpumap_drop) are no candidates: they cannot be attached to an interface.
+  const cpumap = { programs: [{ name: 'cpumap_drop', section: 'xdp/cpumap', type: 'xdp' }, { name: 'no_touch', section: 'xdp', type: 'xdp' }] };
+  t.deepEqual(pickXdpProgram(cpumap, 'c.o', {}), { name: 'no_touch' });
+  t.regex(pickXdpProgram(cpumap, 'c.o', { prog: 'cpumap_drop' }).problem!, /XDP program for cpumap entries: .* cannot be attached to an interface/);
 });
 
 test('planMapSizes: the scenario file first, then a stated default per type; 0 kept where it is right', (t) => {
