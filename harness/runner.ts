@@ -435,7 +435,7 @@ async function runScenarioMode(
   }
   try {
     if (mode === 'offload' && plan.offloadCheck) {
-      const check = { device: plan.offloadCheck, netns: t.dut0.netns, objectPath: program.objectPath, programName: program.programName, pinRoot: rig.pinRoot, stack, log: log.info.bind(log) };
+      const check = { device: plan.offloadCheck, netns: t.dut0.netns, objectPath: program.objectPath, programName: program.programName, ...(program.load ? { load: program.load } : {}), pinRoot: rig.pinRoot, stack, log: log.info.bind(log) };
       for (const c of await checkOffloadAttach(check, [...pending].map(common))) emit(c);
       pending.length = 0;
       return;
