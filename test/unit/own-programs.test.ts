@@ -3,7 +3,8 @@
  * sizing, scenario maps[].maxEntries, the ELF checks and helper scan on the
  * test objects built by native/Makefile. */
 import test from 'ava';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { classifyLoadFailure } from '../../harness/load-failure.ts';
@@ -13,7 +14,8 @@ import { planMapSizes, parseCpuList, DEFAULT_MAX_ENTRIES } from '../../harness/m
 import { checkBpfElf, slowHelpersOf } from '../../harness/bpf-elf.ts';
 import { parseScenarioFile, ScenarioFileError } from '../../scenarios/scenario-file.ts';
 import { KernelRefusalError } from '../../harness/errors.ts';
-import { NATIVE_BUILD_DIR, REPO_ROOT } from '../../harness/paths.ts';
+import { BPFFS_ROOT, NATIVE_BUILD_DIR, REPO_ROOT } from '../../harness/paths.ts';
+import { findLeftovers } from '../../harness/run-registry.ts';
 import { parseSampleLine, samplerArgv, type RawSample } from '../../drivers/counter-sampler.ts';
 import { analyseTrial, judgeCase } from '../../harness/trial-analysis.ts';
 import { actionMix } from '../../reports/summary-table.ts';
@@ -240,3 +242,19 @@ function scratch(): string {
   process.on('exit', () => rmSync(d, { recursive: true, force: true }));
   return d;
 }
+
+test('a verifier-check pin dir of a process that died (xdpb-check-<pid>) is a leftover; a live one is not', async (t) => {
+  const child = spawnSync('true');
+  const dead = path.join(BPFFS_ROOT, `xdpb-check-${child.pid}`);
+  const live = path.join(BPFFS_ROOT, `xdpb-check-${process.pid}`);
+  mkdirSync(dead);
+  mkdirSync(live);
+  try {
+    const l = await findLeftovers();
+    t.true(l.bpffsDirs.includes(dead));
+    t.false(l.bpffsDirs.includes(live));
+  } finally {
+    rmSync(dead, { recursive: true, force: true });
+    rmSync(live, { recursive: true, force: true });
+  }
+});
