@@ -813,11 +813,27 @@ static void emit_snmp(struct snmp_source *src)
 }
 
 /* The xdp tracepoint counters of one program (native/trace.bpf.c), or why there are none. */
+#define TRACE_MAX_LINKS 4
+
 struct trace_source {
 	struct bpf_object *obj;
+	struct bpf_link *links[TRACE_MAX_LINKS];
+	int nlinks;
 	int map_fd; /* -1: not counting */
 	char error[256];
 };
+
+/* Detaches the tracepoint programs and frees the object (also on every early return). */
+static void close_trace_source(struct trace_source *t)
+{
+	for (int i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
+	if (t->obj && !libbpf_get_error(t->obj))
+		bpf_object__close(t->obj);
+	t->obj = NULL;
+	t->map_fd = -1;
+}
 
 static void open_trace_source(const struct args *a, struct trace_source *t)
 {
@@ -829,16 +845,21 @@ static void open_trace_source(const struct args *a, struct trace_source *t)
 	snprintf(knob, sizeof(knob), "xdpb_prog_id=%lld", a->trace_prog_id);
 	if (err || (err = set_rodata(t->obj, knob)) || (err = bpf_object__load(t->obj))) {
 		snprintf(t->error, sizeof(t->error), "loading %s: %s", a->trace_obj, strerror(err < 0 ? -err : err));
+		close_trace_source(t);
 		return;
 	}
-	/* The links live as long as this process: nothing is left attached after it. */
+	/* The links live as long as this process (never pinned): nothing is left attached after it. */
 	bpf_object__for_each_program(p, t->obj) {
 		struct bpf_link *l = bpf_program__attach(p);
-		if ((err = (int)libbpf_get_error(l))) {
+		if ((err = (int)libbpf_get_error(l)) || t->nlinks >= TRACE_MAX_LINKS) {
 			snprintf(t->error, sizeof(t->error), "attaching %s to its tracepoint: %s", bpf_program__section_name(p),
-				 strerror(-err));
+				 strerror(err ? -err : E2BIG));
+			if (!err)
+				bpf_link__destroy(l);
+			close_trace_source(t);
 			return;
 		}
+		t->links[t->nlinks++] = l;
 	}
 	t->map_fd = bpf_map__fd(bpf_object__find_map_by_name(t->obj, "xdpb_exceptions"));
 }
@@ -993,6 +1014,8 @@ static int cmd_sample(struct args *a)
 	}
 	/* A last sample when stopped, so the final counters are never lost. */
 	emit_sample(ss, a->nstats, ds, a->ndevs, sn, a->nsnmps, a->trace_obj ? &trace : NULL, ncpus, vals);
+	close_trace_source(&trace);
+	free(vals);
 	return 0;
 }
 
