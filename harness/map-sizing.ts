@@ -57,7 +57,3 @@ export function planMapSizes(maps: readonly MapShape[], requested: readonly { na
   return out;
 }
 
-/** The helper's --map-size options. */
-export function mapSizeArgv(sizes: readonly MapSize[]): string[] {
-  return sizes.flatMap((s) => ['--map-size', `${s.map}=${s.maxEntries}`]);
-}
