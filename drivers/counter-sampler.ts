@@ -38,6 +38,10 @@ export interface RawSample {
   snmp?: Record<string, Record<string, Record<string, number>>>;
   /** Per namespace label whose /proc/net/snmp could not be read: why (its snmp entry is empty). */
   snmpErrors?: Record<string, string>;
+  /** With `trace`: the program's exception counts, exceptions[slot][cpu] (slots: native/xdpb_trace.h). */
+  exceptions?: number[][];
+  /** With `trace`: why the tracepoints could not be counted. */
+  exceptionsError?: string;
 }
 
 export interface SamplerSources {
@@ -48,6 +52,8 @@ export interface SamplerSources {
   devices: Record<string, { netns: string; dev: string }>;
   /** label -> netns whose /proc/net/snmp to read */
   snmp?: Record<string, string>;
+  /** Count one XDP program's exceptions from the xdp tracepoints (native/trace.bpf.o; the links live as long as the sampler). */
+  trace?: { object: string; progId: number };
 }
 
 /** The helper printed something that is not a sample: says what, with the start of the line. */
@@ -88,6 +94,7 @@ function sampleShapeProblem(s: Obj): string | null {
       Object.values(groups).every((g) => isObj(g) && Object.values(g).every((v) => typeof v === 'number' && Number.isFinite(v))));
     if (!ok) return 'snmp is not a map of namespaces, groups and counters';
   }
+  if (s.exceptions !== undefined && !(Array.isArray(s.exceptions) && s.exceptions.every((row) => Array.isArray(row) && row.every(isCount)))) return 'exceptions is not a list of per-CPU counter lists';
   if (s.snmpErrors !== undefined && !(isObj(s.snmpErrors) && Object.values(s.snmpErrors).every((v) => typeof v === 'string'))) return 'snmpErrors is not a map of reasons';
   return null;
 }
@@ -116,6 +123,7 @@ export function samplerArgv(src: SamplerSources, helperPath = XDPB_HELPER): stri
   for (const [label, pin] of Object.entries(src.statsMaps)) argv.push('--stats', `${label}=${pin}`);
   for (const [label, d] of Object.entries(src.devices)) argv.push('--dev-stats', `${label}=${d.netns}/${d.dev}`);
   for (const [label, netns] of Object.entries(src.snmp ?? {})) argv.push('--snmp', `${label}=${netns}`);
+  if (src.trace) argv.push('--trace-obj', src.trace.object, '--trace-prog-id', String(src.trace.progId));
   return argv;
 }
 

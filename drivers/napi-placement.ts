@@ -47,6 +47,27 @@ export function planDecoupled(cpuCount: number): CpuPlacement | null {
   return { generatorCpus: Array.from({ length: cpuCount - 1 }, (_, i) => i), dutNapiCpu: cpuCount - 1 };
 }
 
+/**
+ * Where generator threads and the DUT run. Decoupled (the default) needs a
+ * CPU of the DUT's own: `threads` generator threads on CPUs 0..threads-1 and
+ * the DUT's NAPI kthread on the last CPU, when there are threads + 1 CPUs;
+ * otherwise (or with decouple false) the threads share CPUs with the DUT,
+ * which on veth runs on the sender's CPU, as xdp-bench and xdp-trafficgen
+ * run. `why` says why a placement is not decoupled when it was asked to be.
+ */
+export function planPlacement(o: { cpuCount: number; decouple: boolean; threads: number | null; defaultCpus: number[] }): { placement: CpuPlacement; why?: string } {
+  const first = (n: number) => Array.from({ length: n }, (_, i) => i % o.cpuCount);
+  if (o.threads === null) {
+    const d = o.decouple ? planDecoupled(o.cpuCount) : null;
+    return d ? { placement: d } : { placement: { generatorCpus: o.defaultCpus, dutNapiCpu: null }, ...(o.decouple ? { why: `${o.cpuCount} CPU: nothing to decouple on` } : {}) };
+  }
+  if (o.decouple && o.threads <= o.cpuCount - 1) return { placement: { generatorCpus: first(o.threads), dutNapiCpu: o.cpuCount - 1 } };
+  return {
+    placement: { generatorCpus: first(o.threads), dutNapiCpu: null },
+    ...(o.decouple ? { why: `${o.threads} generator thread(s) and the DUT's own CPU need ${o.threads + 1} CPUs; this machine has ${o.cpuCount}` } : {}),
+  };
+}
+
 /** Turns threaded NAPI on for the DUT interface and pins its kthread(s); returns the PIDs pinned. */
 export async function decoupleDut(dut: Endpoint, napiCpu: number): Promise<number[]> {
   await setThreadedNapi(dut, true);

@@ -17,7 +17,29 @@ export interface HelperFailure {
 export interface LoadedObject {
   /** tag: the kernel's program tag (hex), equal in every load of the same instructions. */
   programs: { name: string; id: number; tag: string; pin: string }[];
-  maps: { name: string; pin: string }[];
+  /** pinnedByName: the object asked for the pin (LIBBPF_PIN_BY_NAME); it is under the load's pin dir all the same. */
+  maps: { name: string; pin: string; pinnedByName: boolean; maxEntries: number }[];
+}
+
+/** How to load a foreign object the way its own loader would. */
+export interface LoadOptions {
+  /** `const volatile` knobs set in .rodata before load. */
+  knobs?: Record<string, number>;
+  /** max_entries to set before load (maps declared with 0, or resized by the scenario). */
+  mapSizes?: readonly { map: string; maxEntries: number }[];
+  /** A program in a section libbpf cannot type, loaded as XDP (xdp.frags sections with frags). */
+  asXdp?: string;
+  /** Load only this program of the object (as ip(8) loads one section); its maps are all created. */
+  only?: string;
+}
+
+export function loadOptionArgv(o: LoadOptions): string[] {
+  return [
+    ...Object.entries(o.knobs ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
+    ...(o.mapSizes ?? []).flatMap((m) => ['--map-size', `${m.map}=${m.maxEntries}`]),
+    ...(o.asXdp ? ['--as-xdp', o.asXdp] : []),
+    ...(o.only ? ['--prog-name', o.only] : []),
+  ];
 }
 
 /** Parses the helper's one-object answer; a failure becomes a KernelRefusalError. */
@@ -47,9 +69,9 @@ async function helper(args: string[], host: Host = localHost, timeoutMs = 30_000
   return out.stdout;
 }
 
-export async function loadObject(objectPath: string, pinDir: string, knobs: Record<string, number> = {}, host: Host = localHost): Promise<LoadedObject> {
-  const sets = Object.entries(knobs).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
-  return parseHelperAnswer<LoadedObject>(await helper(['load', '--obj', objectPath, '--pin-dir', pinDir, ...sets], host));
+/** Loads every program and map of the object, pinned under pinDir (maps pinned by name too). */
+export async function loadObject(objectPath: string, pinDir: string, options: LoadOptions = {}, host: Host = localHost): Promise<LoadedObject> {
+  return parseHelperAnswer<LoadedObject>(await helper(['load', '--obj', objectPath, '--pin-dir', pinDir, ...loadOptionArgv(options)], host));
 }
 
 export interface AttachTarget {
@@ -72,6 +94,8 @@ export interface ObjectProgram {
   pinDir: string;
   /** Offload only: cap every map's max_entries (a device's limit, e.g. netdevsim's 2); the instructions are unchanged. */
   offloadMaxEntries?: number;
+  /** As for the object's first load (map sizes, untyped section). */
+  load?: LoadOptions;
 }
 
 export function attachArgv(target: AttachTarget, program: { pin: string } | ObjectProgram): string[] {
@@ -79,7 +103,8 @@ export function attachArgv(target: AttachTarget, program: { pin: string } | Obje
   const source = 'pin' in program
     ? ['--prog', program.pin]
     : ['--obj', program.objectPath, '--prog-name', program.programName, '--pin-dir', program.pinDir,
-      ...(program.offloadMaxEntries === undefined ? [] : ['--offload-max-entries', String(program.offloadMaxEntries)])];
+      ...(program.offloadMaxEntries === undefined ? [] : ['--offload-max-entries', String(program.offloadMaxEntries)]),
+      ...loadOptionArgv(program.load ?? {})];
   return ['attach', ...source, ...common];
 }
 
@@ -123,8 +148,9 @@ export async function updateMap(mapPin: string, keyHex: string, valueHex: string
 
 export interface ObjectInspection {
   btf: boolean;
-  programs: { name: string; section: string; type: string }[];
-  maps: { name: string; type: string; keySize: number; valueSize: number; maxEntries: number }[];
+  /** type: libbpf's name for the type it gave the section ("unspec": a section it cannot type). helperIds: helpers the program's own instructions call. */
+  programs: { name: string; section: string; type: string; helperIds: number[] }[];
+  maps: { name: string; type: string; keySize: number; valueSize: number; maxEntries: number; pinByName: boolean }[];
 }
 
 /** What an object holds, without loading it. */

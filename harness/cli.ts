@@ -8,7 +8,7 @@ import { BenchError, EXIT, InterruptedError, MissingCapabilityError, STOP_SIGNAL
 import { assertRequired, runChecks } from './preflight.ts';
 import { findLeftovers, removeLeftovers } from './run-registry.ts';
 import { runBench, type RunPlan } from './runner.ts';
-import { planDecoupled } from '../drivers/napi-placement.ts';
+import { planPlacement } from '../drivers/napi-placement.ts';
 import { TRAFGEN_MAX_FLOWS } from '../drivers/trafgen.ts';
 import { validateRunOptions, type RawRunOptions, type ValidRunOptions } from './run-options.ts';
 import { runInVmTopology } from './vm-topology.ts';
@@ -126,9 +126,12 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     throw new UsageError(`--flows ${opts.flows}: trafgen supports at most ${TRAFGEN_MAX_FLOWS} flows; use --generator live`);
   }
   const cpuCount = os.cpus().length;
-  const placement = (opts.decouple ? planDecoupled(cpuCount) : null) ?? { generatorCpus: choice.driver.defaultCpus(cpuCount), dutNapiCpu: null };
+  if (opts.threads !== null && opts.threads > 1 && choice.driver.name === 'trafgen') {
+    throw new UsageError(`--threads ${opts.threads}: the trafgen generator runs one thread here; use --generator live or pktgen for more`);
+  }
+  const { placement, why } = planPlacement({ cpuCount, decouple: opts.decouple, threads: opts.threads, defaultCpus: choice.driver.defaultCpus(cpuCount) });
   log(placement.dutNapiCpu === null
-    ? `placement: coupled (generator on CPUs ${placement.generatorCpus.join(',')}; the DUT runs on the sender's CPU)`
+    ? `placement: coupled (generator on CPUs ${placement.generatorCpus.join(',')}; the DUT runs on the sender's CPU${why ? `; not decoupled: ${why}` : ''})`
     : `placement: decoupled (generator on CPU ${placement.generatorCpus.join(',')}, DUT NAPI kthread pinned to CPU ${placement.dutNapiCpu})`);
   const plan: RunPlan = {
     ...opts,
@@ -267,6 +270,7 @@ Exit codes:
     .option('--probe-rate <pps>', 'with --latency: probes per second', '1000')
     .option('--prog-run', 'only the program cost: BPF_PROG_TEST_RUN of each scenario\'s program (no topology, no traffic)')
     .option('--no-decouple', 'keep generator and DUT on the same CPUs (veth default: DUT NAPI threaded and pinned to its own CPU)')
+    .option('--threads <n>', 'generator threads, one per CPU from CPU 0 (default: every CPU but the DUT\'s); decoupled while a CPU is left for the DUT. xdp-bench\'s setup: --no-decouple --threads N')
     .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', '0.05')
     .option('--out <dir>', 'output directory (default: results/<timestamp>)')
     .option('--json', 'print results.json to stdout instead of the table')

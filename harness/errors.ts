@@ -1,4 +1,5 @@
 /* Typed errors and the documented exit codes (see README "Exit codes"). */
+import { errorText, meaningfulLines } from './libbpf-log.ts';
 
 export const EXIT = {
   ok: 0,
@@ -103,25 +104,22 @@ export class CommandError extends BenchError {
 export class KernelRefusalError extends BenchError {
   readonly stage: string;
   readonly errno: number;
+  /** strerror's text as the helper gave it (libbpf's own numbers: see libbpf-log.ts). */
+  readonly error: string;
   readonly kernelMessage: string | undefined;
   /** The libbpf/verifier log tail the helper returned. */
   readonly log: string | undefined;
   constructor(stage: string, errno: number, error: string, kernelMessage: string | undefined, detail: string | undefined, log: string | undefined) {
-    const lastLog = log
-      ?.trim()
-      .split('\n')
-      .filter((l) => l && !l.includes('Kernel error message') && !/failed to load object/.test(l))
-      .map((l) => l.replace(/^libbpf: /, ''))
-      .slice(-3)
-      .join(' | ');
+    const lastLog = meaningfulLines(log).slice(-3).join(' | ');
     super(
-      `${stage}${detail ? ` (${detail})` : ''}: ${error} (errno ${errno})` +
+      `${stage}${detail ? ` (${detail})` : ''}: ${errorText(errno, error)} (errno ${errno})` +
         (kernelMessage ? `; kernel says: "${kernelMessage}"` : '') +
         (lastLog ? `; libbpf: ${lastLog}` : ''),
       EXIT.runFailure,
     );
     this.stage = stage;
     this.errno = errno;
+    this.error = error;
     this.kernelMessage = kernelMessage;
     this.log = log;
   }

@@ -10,7 +10,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { createNetdevsim, freeNetdevsimId, removeNetdevsim } from '../drivers/netdevsim.ts';
-import { attachProgram, detachProgram, progInfo, queryAttached, type AttachTarget } from '../drivers/xdpb-helper.ts';
+import { attachProgram, detachProgram, progInfo, queryAttached, type AttachTarget, type LoadOptions } from '../drivers/xdpb-helper.ts';
 import type { CleanupStack } from './cleanup-stack.ts';
 import { KernelRefusalError } from './errors.ts';
 import type { AttachedCase, CaseCommon, SkippedCase } from './result-schema.ts';
@@ -33,6 +33,8 @@ export interface OffloadCheckInput {
   netns: string;
   objectPath: string;
   programName: string;
+  /** A user's object: loaded as for its native/generic load (map sizes, untyped section), then capped. */
+  load?: LoadOptions;
   /** Pins of the device-bound load go under here (removed with the run's bpffs dir). */
   pinRoot: string;
   stack: CleanupStack;
@@ -65,7 +67,7 @@ export async function checkOffloadAttach(input: OffloadCheckInput, cases: CaseCo
     try {
       answer = await attachProgram(target, {
         objectPath: input.objectPath, programName: input.programName, offloadMaxEntries: NSIM_BPF_MAX_KEYS,
-        pinDir: path.join(input.pinRoot, `offload-check-${input.programName}`),
+        pinDir: path.join(input.pinRoot, `offload-check-${input.programName}`), ...(input.load ? { load: input.load } : {}),
       });
     } catch (err) {
       if (!(err instanceof KernelRefusalError)) throw err;

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { run, haveProgram } from './exec.ts';
 import { MissingCapabilityError } from './errors.ts';
-import { BENCH_OBJECT, BPFFS_ROOT, GEN_OBJECT, XDPB_HELPER } from './paths.ts';
+import { BENCH_OBJECT, BPFFS_ROOT, GEN_OBJECT, TRACEFS_ROOT, XDPB_HELPER } from './paths.ts';
 
 export interface Check {
   name: string;
@@ -28,6 +28,20 @@ export async function ensureBpffs(): Promise<void> {
     await run(['mount', '-t', 'bpf', 'bpf', BPFFS_ROOT]);
   } catch (err) {
     throw new MissingCapabilityError(`cannot mount bpffs on ${BPFFS_ROOT}: ${(err as Error).message}; mount it by hand: mount -t bpf bpf ${BPFFS_ROOT}`);
+  }
+}
+
+/**
+ * tracefs, where libbpf finds the xdp tracepoints' ids. Not required: without
+ * it a run has no exception counts, and says why (the sampler's error).
+ */
+export async function ensureTracefs(): Promise<string | null> {
+  if (existsSync(`${TRACEFS_ROOT}/events`)) return null;
+  try {
+    await run(['mount', '-t', 'tracefs', 'tracefs', TRACEFS_ROOT]);
+    return null;
+  } catch (err) {
+    return `cannot mount tracefs on ${TRACEFS_ROOT}: ${(err as Error).message}`;
   }
 }
 

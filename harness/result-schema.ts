@@ -60,6 +60,23 @@ export interface TrialResult {
   /** Frames the expected action's proof counter saw (e.g. reflected frames back at the generator). */
   proofPps: number | null;
   samples: Sample[];
+  /**
+   * Frames that ended in the kernel's XDP exception paths, from the
+   * xdp:xdp_exception and xdp:xdp_redirect_err tracepoints (counted for the
+   * attached program only); absent when they were not sampled (a lab's DUT).
+   * invalidActionPps is part of xdpPps but of no actionPps entry.
+   */
+  exceptions?: { abortedPps: number; invalidActionPps: number; txErrorPps: number; redirectErrorPps: number; perCpuPps: number[] };
+  /** Counter disagreements of this trial (a remainder rate below zero, held at 0): a counting problem, not a figure. */
+  countingProblems?: CountingProblem[];
+}
+
+/** A rate worked out as a remainder of other counters that came out below zero. */
+export interface CountingProblem {
+  /** Which rate: an action name, or "invalid action". */
+  rate: string;
+  /** What the remainder came to (below zero). */
+  remainderPps: number;
 }
 
 /**
@@ -76,10 +93,23 @@ export type CaseFlag =
   | 'unexpected-action'  // the program did not take the scenario's expected action
   | 'high-variance';     // CV above the stated limit
 
+/** A user's object, and how it was loaded the way its own loader would. */
+export interface ProgramRef {
+  name: string;
+  file: string;
+  sha256: string;
+  /** Maps sized before load (declared with max_entries 0, or sized by the scenario file): size and why. */
+  mapSizes?: { map: string; maxEntries: number; reason: string }[];
+  /** The program's section libbpf cannot type (SEC("prog"), ...): loaded as XDP, with frags for xdp.frags sections. */
+  loadedAsXdp?: { section: string; frags: boolean };
+  /** Maps the object pins by name (LIBBPF_PIN_BY_NAME): pinned under the run's bpffs dir, removed with it. */
+  pinnedByName?: string[];
+}
+
 export interface CaseCommon {
   scenario: string;
   /** The program: built-in name, or user object file + content hash. */
-  program?: { name: string; file: string; sha256: string };
+  program?: ProgramRef;
   mode: XdpMode;
   pktSizeBytes: number;
   generator: string;
@@ -181,6 +211,12 @@ export interface EnvironmentInfo {
   emulated?: boolean;
   /** The guest's kernel (uname -r) of an emulated run; `kernel` is then the guest's too. */
   guestKernel?: string;
+  /** kernel.bpf_stats_enabled during the run: when on, every program run is timed and counted (native drop ~2.5x slower here). */
+  bpfStatsEnabled?: boolean;
+  /** Helpers the measured programs call that distort throughput figures (bpf_trace_printk, ...). */
+  slowHelpers?: { program: string; file: string; helper: string; why: string; where: string }[];
+  /** What distorts the figures of this run, as sentences (also printed as warnings). */
+  warnings?: string[];
 }
 
 export interface RunParameters {
@@ -202,6 +238,8 @@ export interface RunParameters {
   /** --rate as given: pps, a percentage of the calibrated ceiling, or 0 (full speed). */
   rate: string;
   decouple: boolean;
+  /** --threads as given: generator threads (their CPUs are each case's placement.generatorCpus). */
+  generatorThreads?: number;
   /** veth: created by the harness on this machine; physical: a lab's existing NICs (lab.hosts). */
   topology: 'veth' | 'physical';
   /** Relative tolerance for cross-checking counter sources (0.05 = 5 %). */

@@ -1,5 +1,6 @@
 /* Validates `bench run` options before anything is created. Every problem is
  * reported at once, each naming its flag and what it accepts. */
+import os from 'node:os';
 import path from 'node:path';
 import { findScenario, SCENARIOS, type Scenario } from '../scenarios/builtin.ts';
 import { GENERATOR_NAMES } from '../drivers/generators.ts';
@@ -23,6 +24,8 @@ export interface RawRunOptions {
   flows: string;
   work: string;
   decouple: boolean;
+  /** --threads: generator threads (one per CPU); absent: the generator's default. */
+  threads?: string;
   progRun?: boolean;
   latency?: boolean;
   latencyLoads: string;
@@ -45,11 +48,16 @@ export interface ValidRunOptions {
   flows: number;
   work: Work;
   decouple: boolean;
+  /** Generator threads asked for (--threads); null: the generator's default. */
+  threads: number | null;
   progRunOnly: boolean;
   latency: LatencyPlan | null;
   outDir: string;
   tolerance: number;
 }
+
+/** xdpb gen runs one thread per listed CPU, at most 16. */
+export const MAX_GENERATOR_THREADS = 16;
 
 export const LIMITS = {
   trials: [1, 100],
@@ -99,7 +107,7 @@ export function defaultOutDir(now = new Date()): string {
 }
 
 /** `otherScenarios`: how many scenarios come from files or --program (checked elsewhere). */
-export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions, otherScenarios = 0): ValidRunOptions {
+export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions, otherScenarios = 0, cpuCount = os.cpus().length): ValidRunOptions {
   const errors: string[] = [];
   const scenarios: Scenario[] = [];
   if (scenarioNames.length === 0 && otherScenarios === 0) {
@@ -132,6 +140,8 @@ export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions, 
   const flows = num(raw.flows, '--flows', 1, 65_535, errors, true);
   if (!isWork(raw.work)) errors.push(`--work "${raw.work}": expected one of ${WORK_LEVELS.join(', ')}`);
   const tolerance = num(raw.tolerance, '--tolerance', 0.001, 0.5, errors);
+  // One generator thread per CPU (xdpb gen takes at most 16 CPUs).
+  const threads = raw.threads === undefined ? null : num(raw.threads, '--threads', 1, Math.min(MAX_GENERATOR_THREADS, cpuCount), errors, true);
   if (!(GENERATOR_NAMES as readonly string[]).includes(raw.generator)) {
     errors.push(`--generator "${raw.generator}": expected one of ${GENERATOR_NAMES.join(', ')}`);
   }
@@ -156,7 +166,7 @@ export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions, 
   return {
     scenarios, modes, trials, durationMs: durationS * 1000, warmupMs: warmupS * 1000,
     sampleIntervalMs: intervalMs, generatorName: raw.generator, pktSizesBytes, rate, flows,
-    work: raw.work as Work, decouple: raw.decouple, outDir, tolerance,
+    work: raw.work as Work, decouple: raw.decouple, threads, outDir, tolerance,
     progRunOnly: raw.progRun === true,
     latency: latency && { ...latency, modes },
   };

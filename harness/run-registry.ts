@@ -68,10 +68,15 @@ export async function findLeftovers(): Promise<Leftovers> {
     const id = runIdOfResource(name);
     return id !== null && !live.has(id);
   };
-  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter(stale).map((n) => path.join(dir, n)) : []);
+  const list = (dir: string, keep = stale) => (existsSync(dir) ? readdirSync(dir).filter(keep).map((n) => path.join(dir, n)) : []);
+  // The verifier check of a user's object before a run (harness/user-program.ts) loads into xdpb-check-<pid>.
+  const deadCheck = (name: string) => {
+    const m = new RegExp(`^${RESOURCE_PREFIX}check-(\\d+)$`).exec(name);
+    return m !== null && !processAlive(Number(m[1]));
+  };
   return {
     netns: (await listNetns()).filter(stale),
-    bpffsDirs: list(BPFFS_ROOT),
+    bpffsDirs: [...list(BPFFS_ROOT), ...list(BPFFS_ROOT, deadCheck)],
     tmpDirs: list('/tmp'),
     vmJobDirs: staleVmJobDirs(),
     records: runRecordFiles().filter((f) => !live.has(f.replace(/\.json$/, ''))).map((f) => path.join(RUN_REGISTRY_DIR, f)),

@@ -12,17 +12,19 @@ import { localHost } from '../drivers/host.ts';
 import { decoupleDut, setThreadedNapi, type CpuPlacement } from '../drivers/napi-placement.ts';
 import { GeneratorFailure, type RunningTraffic, type TrafficDriver } from '../drivers/traffic-driver.ts';
 import { bringUpVeth, deleteNetns, planVethTopology, setGro, type ExistingPair } from '../drivers/veth-topology.ts';
-import { attachProgram, detachProgram, loadObject, setDevmapPort, updateMap, type LoadedObject } from '../drivers/xdpb-helper.ts';
+import { attachProgram, detachProgram, loadObject, setDevmapPort, updateMap, type LoadedObject, type LoadOptions } from '../drivers/xdpb-helper.ts';
 import { findScenario, type Scenario } from '../scenarios/builtin.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { CleanupStack } from './cleanup-stack.ts';
 import { collectEnvironment } from './environment.ts';
+import { findDistortions, readBpfStatsEnabled } from './distortions.ts';
 import { InterruptedError, KernelRefusalError, OutputWriteError, RunAbortedError } from './errors.ts';
 import { buildUdpFrame } from './frame.ts';
-import { BENCH_OBJECT, BPFFS_ROOT } from './paths.ts';
-import { ensureBpffs } from './preflight.ts';
+import { BENCH_OBJECT, BPFFS_ROOT, TRACE_OBJECT } from './paths.ts';
+import { ensureBpffs, ensureTracefs } from './preflight.ts';
 import { assertValidResults } from './results-io.ts';
-import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSource, type InterruptedCase, type OkCase, type RunFailure, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
+import { SCHEMA_VERSION, type CalibrationRecord, type CaseResult, type CounterSource, type InterruptedCase, type OkCase, type ProgramRef, type RunFailure, type RunResults, type TrialResult, type XdpMode } from './result-schema.ts';
+import { loadOptionsOf } from './user-program.ts';
 import { findLeftovers, registerRun, removeLeftovers, resourcePrefix, unregisterRun } from './run-registry.ts';
 import { summarize } from './statistics.ts';
 import { actionCounts, analyseTrial, judgeCase, linkCounter, SOURCE } from './trial-analysis.ts';
@@ -70,6 +72,8 @@ export interface RunPlan {
   lab?: LabRunOptions;
   /** Offload mode is an attach check on this device (netdevsim: no datapath), never a measurement; undefined: offload on the DUT. */
   offloadCheck?: OffloadCheckDevice;
+  /** --threads: generator threads asked for (recorded in the results). */
+  threads?: number | null;
 }
 
 export interface RunLog {
@@ -105,10 +109,25 @@ interface LoadedProgram {
   /** For offload, which needs its own device-bound load of the same file. */
   objectPath: string;
   programName: string;
+  /** The loaded program's id: whose exceptions the xdp tracepoints count. */
+  progId: number;
+  /** A user's object: how it was loaded (map sizes, untyped section), again for the offload load. */
+  load?: LoadOptions;
   /** The built-in program's own stats map; null for a user's object. */
   statsPin: string | null;
   redirectMapPin: string | null;
-  info: { name: string; file: string; sha256: string } | undefined;
+  info: ProgramRef | undefined;
+}
+
+/** What the results say about a user's object: which file, and how it was loaded. */
+function userProgramRef(scenario: Scenario, loaded: LoadedObject): ProgramRef {
+  const pinned = loaded.maps.filter((m) => m.pinnedByName).map((m) => m.name);
+  return {
+    name: scenario.program, file: path.basename(scenario.object!.path), sha256: scenario.object!.sha256,
+    ...(scenario.load?.mapSizes.length ? { mapSizes: scenario.load.mapSizes } : {}),
+    ...(scenario.load?.asXdp ? { loadedAsXdp: scenario.load.asXdp } : {}),
+    ...(pinned.length ? { pinnedByName: pinned } : {}),
+  };
 }
 
 function pinOf(obj: LoadedObject, kind: 'prog' | 'map', name: string): string {
@@ -116,6 +135,12 @@ function pinOf(obj: LoadedObject, kind: 'prog' | 'map', name: string): string {
   const found = list.find((x) => x.name === name);
   if (!found) throw new Error(`object has no ${kind === 'prog' ? 'program' : 'map'} "${name}"`);
   return found.pin;
+}
+
+function idOf(obj: LoadedObject, program: string): number {
+  const found = obj.programs.find((p) => p.name === program);
+  if (!found) throw new Error(`object has no program "${program}"`);
+  return found.id;
 }
 
 function scratchDirFor(prefix: string, stack: CleanupStack): string {
@@ -169,20 +194,21 @@ async function loadScenarioProgram(rig: Rig, scenario: Scenario, index: number, 
   if (!scenario.object) {
     const name = workVariant(scenario.program, work);
     return {
-      programPin: pinOf(rig.dut, 'prog', name), objectPath: rig.dutHost.benchObject, programName: name,
+      programPin: pinOf(rig.dut, 'prog', name), objectPath: rig.dutHost.benchObject, programName: name, progId: idOf(rig.dut, name),
       statsPin: pinOf(rig.dut, 'map', 'xdpb_stats'), redirectMapPin: pinOf(rig.dut, 'map', 'xdpb_redirect_port'), info: undefined,
     };
   }
   if (rig.dutHost.kind !== 'local') throw new Error(`scenario ${scenario.name}: a program of your own runs on a local DUT only (it is not copied to lab hosts)`);
-  const loaded = await loadObject(scenario.object.path, path.join(rig.pinRoot, `user-${index}`));
+  const load = scenario.load ? loadOptionsOf(scenario.program, scenario.load) : {};
+  const loaded = await loadObject(scenario.object.path, path.join(rig.pinRoot, `user-${index}`), load);
   for (const preload of scenario.maps ?? []) {
     const pin = pinOf(loaded, 'map', preload.map);
     for (const e of preload.entries) await updateMap(pin, e.keyHex, e.valueHex);
   }
   return {
-    programPin: pinOf(loaded, 'prog', scenario.program), objectPath: scenario.object.path, programName: scenario.program,
+    programPin: pinOf(loaded, 'prog', scenario.program), objectPath: scenario.object.path, programName: scenario.program, load, progId: idOf(loaded, scenario.program),
     statsPin: null, redirectMapPin: null,
-    info: { name: scenario.program, file: path.basename(scenario.object.path), sha256: scenario.object.sha256 },
+    info: userProgramRef(scenario, loaded),
   };
 }
 
@@ -193,10 +219,12 @@ async function startSampler(plan: RunPlan, rig: Rig, program: LoadedProgram, lab
   const genDevice = { [SOURCE.genDev]: { netns: t.gen0.netns, dev: t.gen0.dev } };
   const dutDevice = { [SOURCE.dutDev]: { netns: t.dut0.netns, dev: t.dut0.dev } };
   const snmp = { [SOURCE.dutStack]: t.dutNetns };
+  // The xdp tracepoints fire only on exception paths: counting them costs the fast path nothing. Local DUT only (trace.bpf.o is not copied to lab hosts).
+  const trace = rig.dutHost.kind === 'local' ? { trace: { object: TRACE_OBJECT, progId: program.progId } } : {};
   if (rig.genHost === rig.dutHost) {
-    return CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: { ...dutStats, ...rig.sinkStatsPins }, devices: { ...genDevice, ...dutDevice }, snmp }, rig.dutHost);
+    return CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: { ...dutStats, ...rig.sinkStatsPins }, devices: { ...genDevice, ...dutDevice }, snmp, ...trace }, rig.dutHost);
   }
-  const dut = await CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: dutStats, devices: dutDevice, snmp }, rig.dutHost);
+  const dut = await CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: dutStats, devices: dutDevice, snmp, ...trace }, rig.dutHost);
   let gen: CounterSampler;
   try {
     gen = await CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: rig.sinkStatsPins, devices: genDevice }, rig.genHost);
@@ -273,7 +301,7 @@ async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: 
   if (mode === 'offload') {
     // An offloaded program is bound to its device at load time: same object file, own load.
     const pinDir = path.join(rig.pinRoot, `offload-${path.basename(program.programPin)}`);
-    attached = await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir }, host);
+    attached = await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir, ...(program.load ? { load: program.load } : {}) }, host);
   } else {
     attached = await attachProgram(target, { pin: program.programPin }, host);
   }
@@ -436,7 +464,7 @@ async function runScenarioMode(
   }
   try {
     if (mode === 'offload' && plan.offloadCheck) {
-      const check = { device: plan.offloadCheck, netns: t.dut0.netns, objectPath: program.objectPath, programName: program.programName, pinRoot: rig.pinRoot, stack, log: log.info.bind(log) };
+      const check = { device: plan.offloadCheck, netns: t.dut0.netns, objectPath: program.objectPath, programName: program.programName, ...(program.load ? { load: program.load } : {}), pinRoot: rig.pinRoot, stack, log: log.info.bind(log) };
       for (const c of await checkOffloadAttach(check, [...pending].map(common))) emit(c);
       pending.length = 0;
       return;
@@ -528,13 +556,19 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       work: plan.work,
       rate: plan.rateText,
       decouple: plan.placement.dutNapiCpu !== null,
+      ...(plan.threads ? { generatorThreads: plan.threads } : {}),
       topology: plan.lab ? 'physical' : 'veth',
       agreementTolerance: plan.tolerance,
     },
-    environment: await collectEnvironment(plan.existingPair?.driver ?? 'veth', plan.argv),
+    environment: {
+      ...await collectEnvironment(plan.existingPair?.driver ?? 'veth', plan.argv),
+      // A lab's DUT is another machine: its sysctl is not read from here.
+      ...findDistortions(plan.scenarios, plan.lab ? undefined : readBpfStatsEnabled()),
+    },
     calibration: [],
     cases: [],
   };
+  for (const w of results.environment.warnings ?? []) log.info(`warning: ${w}`);
   registerRun(runId);
   stack.push('run registry', async () => unregisterRun(runId));
   /** The cases results.json on disk holds: when the full record no longer fits (disk full), the end state goes on those. */
@@ -568,6 +602,8 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       save(results);
     } else {
       await ensureBpffs();
+      const noTracefs = await ensureTracefs();
+      if (noTracefs) log.info(`no XDP exception counts: ${noTracefs}`);
       rig = await setUpVethRig(runId, plan, stack, log);
     }
     const calibration = new Map<number, CalibrationRecord>();
@@ -594,6 +630,8 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
         const program = await loadScenarioProgram(rig, scenario, index + 1, plan.work);
         const sampler = await startSampler(plan, rig, program, results.lab);
         stack.push(`counter sampler of ${scenario.name}`, () => sampler.stop());
+        const first = await sampler.sampleNow();
+        if (first.exceptionsError) log.info(`${scenario.name}: no XDP exception counts (aborted, invalid actions, failed redirects): ${first.exceptionsError}`);
         for (const mode of plan.modes) {
           throwIfAborted(signal);
           await runScenarioMode(plan, rig, scenario, program, sampler, mode, calibration, stack, signal, log, emit);

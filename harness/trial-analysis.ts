@@ -1,6 +1,6 @@
 /* Pure functions from counter samples to trial figures and case flags. */
 import type { RawSample } from '../drivers/counter-sampler.ts';
-import { XDP_ACTIONS, type CaseFlag, type CounterSource, type Sample, type TrialResult, type XdpAction, type XdpMode } from './result-schema.ts';
+import { XDP_ACTIONS, type CaseFlag, type CounterSource, type CountingProblem, type Sample, type TrialResult, type XdpAction, type XdpMode } from './result-schema.ts';
 import type { Expectation } from '../scenarios/builtin.ts';
 import { median, relativeDifference } from './statistics.ts';
 
@@ -34,17 +34,40 @@ function snmp(s: RawSample, label: string, group: 'Ip' | 'Udp', field: string): 
   return v;
 }
 
+/** Slots of the exception counters (native/xdpb_trace.h): 0..4 by the action returned, then these. */
+const TRACE_INVALID_ACTION = 5;
+const TRACE_REDIRECT_ERR = 6;
+/** Index in actionCounts after the five XDP actions: a return value that is no XDP action. */
+export const INVALID_ACTION = 5;
+
+/** Exception counts per slot, summed over CPUs; null when the sampler had no tracepoint counters. */
+function exceptionTotals(s: RawSample): number[] | null {
+  return s.exceptions ? s.exceptions.map((perCpu) => perCpu.reduce((a, b) => a + b, 0)) : null;
+}
+
 /**
- * Cumulative frames per XDP action (index = action value) at one sample:
+ * Cumulative frames per XDP action (index = action value; INVALID_ACTION
+ * after them) at one sample:
  * - program: the built-in program's own per-CPU counters;
  * - driver:  a foreign program in native mode, from the driver's XDP counters
- *            (veth: xdp_packets, xdp_drops [aborted included], xdp_tx, xdp_redirect);
+ *            (veth: xdp_packets, xdp_drops [aborted and invalid included],
+ *            xdp_tx, xdp_redirect [successful ones]);
  * - effects: a foreign program in generic mode, from where frames went: the
  *            DUT stack's IP InReceives (pass), the sink behind the generator
  *            (tx); the rest of what the DUT interface received counts as drop.
+ * Where the xdp tracepoints were sampled (s.exceptions), aborted and invalid
+ * actions are taken out of drop, and TX/redirects the driver could not do are
+ * counted as the action the program returned (they are not passes or drops).
  */
 export function actionCounts(source: CounterSource, s: RawSample): number[] {
-  if (source === 'program') return actionTotals(s, SOURCE.dutProgram);
+  if (source === 'program') return [...actionTotals(s, SOURCE.dutProgram), 0];
+  const exc = exceptionTotals(s);
+  const e = (slot: number) => exc?.[slot] ?? 0;
+  const aborted = e(XDP_ACTIONS.indexOf('aborted'));
+  const invalid = e(TRACE_INVALID_ACTION);
+  const txFailed = e(XDP_ACTIONS.indexOf('tx'));
+  // Some drivers report a failed redirect on both tracepoints: the larger count, never their sum.
+  const redirectFailed = Math.max(e(XDP_ACTIONS.indexOf('redirect')), e(TRACE_REDIRECT_ERR));
   if (source === 'driver') {
     const sum = (re: RegExp) => ethtoolSum(s, SOURCE.dutDev, re);
     const packets = sum(DRIVER_XDP_PACKETS);
@@ -54,12 +77,12 @@ export function actionCounts(source: CounterSource, s: RawSample): number[] {
     if (packets === null || drops === null || tx === null || redirect === null) {
       throw new Error('the DUT driver has no per-queue XDP counters (ethtool -S): per-action counts are not available');
     }
-    return [0, drops, packets - drops - tx - redirect, tx, redirect];
+    return [aborted, drops - aborted - invalid, packets - drops - tx - redirect - txFailed - redirectFailed, tx + txFailed, redirect + redirectFailed, invalid];
   }
   const received = link(s, SOURCE.dutDev, 'rx_packets');
   const pass = snmp(s, SOURCE.dutStack, 'Ip', 'InReceives');
   const tx = actionTotals(s, SOURCE.sinkGen0).reduce((a, b) => a + b, 0);
-  return [0, received - pass - tx, pass, tx, 0];
+  return [aborted, received - pass - tx - txFailed - redirectFailed - aborted - invalid, pass, tx + txFailed, redirectFailed, invalid];
 }
 
 /**
@@ -96,12 +119,39 @@ export function ethtoolSum(s: RawSample, label: string, pattern: RegExp): number
 
 const DRIVER_XDP_PACKETS = /^rx_queue_\d+_xdp_packets$/;
 
-function rates(source: CounterSource, a: RawSample, b: RawSample): { dtS: number; action: Record<XdpAction, number> } {
+/**
+ * Per-action rates between two samples. A rate worked out as a remainder
+ * (drop or pass of a foreign program) can come out below zero when the
+ * counters disagree: that is a counting problem, reported, and the rate is
+ * held at 0 rather than shown as a negative figure.
+ */
+function rates(source: CounterSource, a: RawSample, b: RawSample): { dtS: number; action: Record<XdpAction, number>; invalidPps: number; problems: CountingProblem[] } {
   const dtS = (b.tNs - a.tNs) / 1e9;
   const ta = actionCounts(source, a);
   const tb = actionCounts(source, b);
-  const action = Object.fromEntries(XDP_ACTIONS.map((name, i) => [name, (tb[i]! - ta[i]!) / dtS])) as Record<XdpAction, number>;
-  return { dtS, action };
+  const problems: CountingProblem[] = [];
+  const rate = (i: number, name: string) => {
+    const r = (tb[i]! - ta[i]!) / dtS;
+    if (r >= 0) return r;
+    problems.push({ rate: name, remainderPps: r });
+    return 0;
+  };
+  const action = Object.fromEntries(XDP_ACTIONS.map((name, i) => [name, rate(i, name)])) as Record<XdpAction, number>;
+  return { dtS, action, invalidPps: rate(INVALID_ACTION, 'invalid action'), problems };
+}
+
+/** Exception and redirect-error rates between two samples, with their per-CPU split; null without tracepoint counters. */
+function exceptionRates(a: RawSample, b: RawSample, dtS: number): NonNullable<TrialResult['exceptions']> | null {
+  if (!a.exceptions || !b.exceptions) return null;
+  const slot = (i: number) => b.exceptions![i]!.reduce((s, v, cpu) => s + v - (a.exceptions![i]![cpu] ?? 0), 0) / dtS;
+  const cpus = b.exceptions[0]?.length ?? 0;
+  return {
+    abortedPps: slot(XDP_ACTIONS.indexOf('aborted')),
+    invalidActionPps: slot(TRACE_INVALID_ACTION),
+    txErrorPps: slot(XDP_ACTIONS.indexOf('tx')),
+    redirectErrorPps: Math.max(slot(XDP_ACTIONS.indexOf('redirect')), slot(TRACE_REDIRECT_ERR)),
+    perCpuPps: Array.from({ length: cpus }, (_, cpu) => b.exceptions!.reduce((s, row, i) => s + row[cpu]! - (a.exceptions![i]![cpu] ?? 0), 0) / dtS),
+  };
 }
 
 function sampleBetween(source: CounterSource, a: RawSample, b: RawSample, trialStartNs: number): Sample {
@@ -132,8 +182,10 @@ export function analyseTrial(input: TrialInput): TrialResult {
   if (w.length < 2) throw new Error('a trial window needs at least two samples');
   const a = w[0]!;
   const b = w[w.length - 1]!;
-  const { dtS, action } = rates(input.counters, a, b);
-  const xdpPps = XDP_ACTIONS.reduce((s, name) => s + action[name], 0);
+  const { dtS, action, invalidPps, problems } = rates(input.counters, a, b);
+  // All frames the program handled: an invalid return value is a frame it handled too.
+  const xdpPps = XDP_ACTIONS.reduce((s, name) => s + action[name], 0) + invalidPps;
+  const exceptions = exceptionRates(a, b, dtS);
   // Per-CPU counts exist only where the program counts itself.
   let perCpuPps: number[] = [];
   if (input.counters === 'program') {
@@ -173,6 +225,8 @@ export function analyseTrial(input: TrialInput): TrialResult {
     lostBeforeXdpPps: Math.max(0, genTxPps + genTxDroppedPps - xdpPps),
     proofPps,
     samples,
+    ...(exceptions ? { exceptions } : {}),
+    ...(problems.length ? { countingProblems: problems } : {}),
   };
 }
 
@@ -219,7 +273,8 @@ export function judgeCase(v: VerdictInput): Verdict {
     flags.add('coupled');
     notes.push('no per-CPU program counters; the DUT was not decoupled, so on veth it ran on the generator\'s CPUs');
   }
-  const mixText = () => XDP_ACTIONS.map((a) => [a, med((t) => t.actionPps[a])] as const).filter(([, pps]) => pps > 0).map(([a, pps]) => `${a} ${pct(pps / xdp)}`).join(', ');
+  const mixText = () => [...XDP_ACTIONS.map((a) => [a, med((t) => t.actionPps[a])] as const), ['invalid action', med((t) => t.exceptions?.invalidActionPps ?? 0)] as const]
+    .filter(([, pps]) => pps > 0).map(([a, pps]) => `${a} ${pct(pps / xdp)}`).join(', ');
   let expected = xdp;
   if (v.expect.kind === 'action') {
     expected = med((t) => t.actionPps[(v.expect as { action: XdpAction }).action]);
@@ -234,6 +289,22 @@ export function judgeCase(v: VerdictInput): Verdict {
       const want = Object.entries(v.expect.fractions).map(([a, f]) => `${a} ${pct(f ?? 0)}`).join(', ');
       notes.push(`expected ${want}; the program returned: ${xdp > 0 ? mixText() : 'nothing'}`);
     }
+  }
+  // A remainder below zero: counters read one after another in a sample differ by a few frames
+  // (within tolerance), or they do not count the same frames (beyond it: flagged).
+  for (const t of v.trials) {
+    for (const p of t.countingProblems ?? []) {
+      const beyond = Math.abs(p.remainderPps) > v.tolerance * Math.max(t.xdpPps, 1);
+      if (beyond) flags.add('sources-disagree');
+      notes.push(`trial ${t.index + 1}: ${p.rate} worked out as ${p.remainderPps.toFixed(0)} pps, a remainder below zero: a counting problem (${beyond ? 'beyond' : 'within'} the tolerance of ${pct(v.tolerance)} of ${t.xdpPps.toFixed(0)} pps), counted as 0, not a figure`);
+    }
+  }
+  const exc = v.trials.filter((t) => t.exceptions).map((t) => t.exceptions!);
+  if (exc.length) {
+    const m = (f: (e: NonNullable<TrialResult['exceptions']>) => number) => median(exc.map(f));
+    const parts = [['aborted', m((e) => e.abortedPps)], ['invalid action', m((e) => e.invalidActionPps)], ['TX the driver could not do', m((e) => e.txErrorPps)], ['failed redirects', m((e) => e.redirectErrorPps)]] as const;
+    const seen = parts.filter(([, pps]) => pps > 0);
+    if (seen.length) notes.push(`xdp exception tracepoints: ${seen.map(([what, pps]) => `${what} ${pps.toFixed(0)} pps`).join(', ')}`);
   }
   const dutRx = med((t) => t.dutRxPps);
   if (relativeDifference(dutRx, xdp) > v.tolerance) {

@@ -5,7 +5,8 @@
  * stdout (`sample` prints one per line). Errors carry errno, strerror and the
  * kernel's own message (netlink extack or verifier log) when there is one.
  *
- *   load     --obj F --pin-dir D [--set VAR=VAL]...          (programs with id and tag)
+ *   load     --obj F --pin-dir D [--set VAR=VAL]... [--map-size MAP=N]... [--as-xdp PROG] [--prog-name N]
+ *            (programs with id and tag; maps, pinned-by-name ones under D; --prog-name: only that program)
  *   attach   (--prog PIN | --obj F --prog-name N [--pin-dir D]) --netns NS --dev IF --mode M
  *            [--offload-max-entries N]   (offload only: caps every map's max_entries at N)
  *            answers ifindex, progId, progTag
@@ -14,12 +15,14 @@
  *   query    --netns NS --dev IF
  *   devmap-set --map PIN --key K --netns NS --dev IF   (slot K -> IF, resolved inside NS)
  *   sample   --interval-ms N [--max-samples N] [--stats LABEL=PIN]... [--dev-stats LABEL=NS/IF]...
- *            [--snmp LABEL=NS]   (a source that cannot be opened fails; a device gone
- *            later is "link":null with "error": see the sampling section)
+ *            [--snmp LABEL=NS] [--trace-obj trace.bpf.o --trace-prog-id ID]
+ *            (a source that cannot be opened fails; a device gone later is "link":null
+ *            with "error": see the sampling section; --trace-*: exceptions and redirect
+ *            errors of program ID, from the xdp tracepoints)
  *   gen      --obj F --netns NS --dev IF --frame-hex HEX --duration-ms D
  *            [--cpus 0,1] [--rate-pps R] [--flows N] [--batch N]
  *   exec     --netns NS [--cpu N] -- PROGRAM ARGS...
- *   inspect  --obj F                                   (programs, maps, BTF; nothing loaded)
+ *   inspect  --obj F                   (programs with helper ids, maps, BTF; nothing loaded)
  *   map-update --map PIN --key-hex HEX --value-hex HEX
  *   guard    --pin-dir D --guard-dev IF... --idle-timeout-ms N [--kill-matching S]...
  *            (a lab host's cleanup when the controller goes away: see cmd_guard)
@@ -58,6 +61,7 @@
 #include <bpf/libbpf.h>
 
 #include "xdpb_stats.h"
+#include "xdpb_trace.h"
 #include "xdpb_util.h"
 
 #define EXIT_USAGE 2
@@ -84,6 +88,10 @@ struct args {
 	int ndevs;
 	const char **snmps;
 	int nsnmps;
+	const char **map_sizes;
+	int nmap_sizes;
+	const char *as_xdp, *trace_obj;
+	long long trace_prog_id;
 	long long key, interval_ms, max_samples, duration_ms, rate_pps, flows, batch, cpu, offload_max_entries, id;
 	char **rest;
 };
@@ -101,7 +109,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->batch = 64;
 	a->cpu = -1;
 	size_t per_list = (size_t)argc / 2 + 3;
-	arg_lists = calloc(6 * per_list, sizeof(*arg_lists));
+	arg_lists = calloc(7 * per_list, sizeof(*arg_lists));
 	if (!arg_lists || atexit(free_arg_lists)) {
 		fprintf(stderr, "xdpb: out of memory\n");
 		return EXIT_FAIL;
@@ -112,6 +120,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->stats = arg_lists + 3 * per_list;
 	a->devs = arg_lists + 4 * per_list;
 	a->snmps = arg_lists + 5 * per_list;
+	a->map_sizes = arg_lists + 6 * per_list;
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i];
 		if (!strcmp(k, "--")) {
@@ -130,6 +139,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		STR("--obj", obj) STR("--pin-dir", pin_dir) STR("--prog", prog) STR("--prog-name", prog_name)
 		STR("--netns", netns) STR("--dev", dev) STR("--mode", mode) STR("--map", map)
 		STR("--frame-hex", frame_hex) STR("--cpus", cpus) STR("--key-hex", key_hex) STR("--value-hex", value_hex)
+		STR("--as-xdp", as_xdp) STR("--trace-obj", trace_obj) NUM("--trace-prog-id", trace_prog_id)
 		NUM("--key", key) NUM("--interval-ms", interval_ms)
 		NUM("--max-samples", max_samples) NUM("--duration-ms", duration_ms) NUM("--rate-pps", rate_pps)
 		NUM("--flows", flows) NUM("--batch", batch) NUM("--cpu", cpu)
@@ -137,6 +147,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		NUM("--idle-timeout-ms", idle_timeout_ms)
 		LIST("--set", sets, nsets) LIST("--stats", stats, nstats) LIST("--dev-stats", devs, ndevs)
 		LIST("--snmp", snmps, nsnmps) LIST("--guard-dev", guard_devs, nguard_devs) LIST("--kill-matching", kills, nkills)
+		LIST("--map-size", map_sizes, nmap_sizes)
 #undef STR
 #undef NUM
 #undef LIST
@@ -235,14 +246,92 @@ static int set_rodata(struct bpf_object *obj, const char *assign)
 	return -ENOENT;
 }
 
-/* Opens F, applies --set knobs, optionally binds every program to an
- * offload device, and loads it. */
-static struct bpf_object *open_and_load(const struct args *a, int offload_ifindex, int *status)
+/* --map-size MAP=N: the size a loader gives a map declared with max_entries 0
+ * (xdp-bench's objects), or any other size the scenario asks for. */
+static int apply_map_sizes(struct bpf_object *obj, const struct args *a)
 {
-	struct bpf_object *obj = bpf_object__open_file(a->obj, NULL);
+	for (int i = 0; i < a->nmap_sizes; i++) {
+		char name[128], *end;
+		const char *spec = a->map_sizes[i], *eq = strchr(spec, '=');
+		if (!eq || (size_t)(eq - spec) >= sizeof(name))
+			return fail("map-size", EINVAL, spec);
+		memcpy(name, spec, eq - spec);
+		name[eq - spec] = 0;
+		unsigned long long n = strtoull(eq + 1, &end, 0);
+		if (*end || !n || n > UINT32_MAX)
+			return fail("map-size", EINVAL, spec);
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+		if (!m)
+			return fail("map-size", ENOENT, name);
+		int err = bpf_map__set_max_entries(m, (__u32)n);
+		if (err)
+			return fail("map-size", -err, spec);
+	}
+	return 0;
+}
+
+/* --as-xdp PROG: a program in a section libbpf cannot type (SEC("prog"),
+ * SEC("xdp_prog"), SEC("xdp/guard"), ...) is loaded as XDP, as ip(8) and
+ * libxdp do; "xdp.frags..." sections say the program handles multi-buffer
+ * frames. Other untyped programs are not loaded (libbpf cannot load them). */
+static int apply_as_xdp(struct bpf_object *obj, const struct args *a)
+{
+	struct bpf_program *p;
+	bool found = false;
+	bpf_object__for_each_program(p, obj) {
+		if (a->as_xdp && !strcmp(bpf_program__name(p), a->as_xdp)) {
+			int err = bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
+			if (!err)
+				err = bpf_program__set_expected_attach_type(p, BPF_XDP);
+			if (!err && !strncmp(bpf_program__section_name(p), "xdp.frags", 9))
+				err = bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_HAS_FRAGS);
+			if (err)
+				return fail("as-xdp", -err, a->as_xdp);
+			found = true;
+		} else if (a->as_xdp && bpf_program__type(p) == BPF_PROG_TYPE_UNSPEC) {
+			bpf_program__set_autoload(p, false);
+		}
+	}
+	if (a->as_xdp && !found)
+		return fail("as-xdp", ENOENT, a->as_xdp);
+	return 0;
+}
+
+/* Opens F with maps pinned by name (LIBBPF_PIN_BY_NAME) under pin_root
+ * (NULL: such maps are not pinned at all, never at the root of /sys/fs/bpf),
+ * applies --set knobs, map sizes and --as-xdp, optionally binds every program
+ * to an offload device, and loads it. */
+static struct bpf_object *open_and_load(const struct args *a, int offload_ifindex, const char *pin_root, int *status)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_root);
+	struct bpf_object *obj = bpf_object__open_file(a->obj, &oo);
 	long e = libbpf_get_error(obj);
 	if (e) {
 		*status = fail("open-object", (int)-e, a->obj);
+		return NULL;
+	}
+	struct bpf_map *pm;
+	if (!pin_root)
+		bpf_object__for_each_map(pm, obj)
+			bpf_map__set_pin_path(pm, NULL);
+	if ((*status = apply_map_sizes(obj, a)) || (*status = apply_as_xdp(obj, a))) {
+		bpf_object__close(obj);
+		return NULL;
+	}
+	/* --prog-name N: only that program is loaded, as ip(8) loads one section:
+	 * an object's other programs (xdp-bench's tp_btf counters, which this
+	 * kernel cannot load; an offload device's one program) are left out. */
+	struct bpf_program *only;
+	bool found_only = false;
+	bpf_object__for_each_program(only, obj) {
+		if (a->prog_name && strcmp(bpf_program__name(only), a->prog_name))
+			bpf_program__set_autoload(only, false);
+		else if (a->prog_name)
+			found_only = true;
+	}
+	if (a->prog_name && !found_only) {
+		*status = fail("find-program", ENOENT, a->prog_name);
+		bpf_object__close(obj);
 		return NULL;
 	}
 	for (int i = 0; i < a->nsets; i++) {
@@ -260,11 +349,8 @@ static struct bpf_object *open_and_load(const struct args *a, int offload_ifinde
 		 * programs use (devmaps). The object file stays the same. */
 		struct bpf_program *p;
 		struct bpf_map *m;
-		bpf_object__for_each_program(p, obj) {
+		bpf_object__for_each_program(p, obj)
 			bpf_program__set_ifindex(p, offload_ifindex);
-			if (a->prog_name && strcmp(bpf_program__name(p), a->prog_name))
-				bpf_program__set_autoload(p, false);
-		}
 		bpf_object__for_each_map(m, obj) {
 			enum bpf_map_type t = bpf_map__type(m);
 			if (t == BPF_MAP_TYPE_PERCPU_ARRAY)
@@ -375,7 +461,12 @@ static int pin_all(struct bpf_object *obj, const char *dir, FILE *out)
 		const char *n = bpf_map__name(m);
 		if (strchr(n, '.') || bpf_map__fd(m) < 0)
 			continue; /* .rodata/.bss: internal, not pinned; or not created (offload) */
-		if ((err = format_path(path, sizeof(path), "%s/map_%s", dir, n)) || (err = bpf_map__pin(m, path))) {
+		bool by_name = bpf_map__is_pinned(m); /* LIBBPF_PIN_BY_NAME: pinned at load, under dir */
+		if (by_name)
+			err = format_path(path, sizeof(path), "%s", bpf_map__pin_path(m));
+		else if (!(err = format_path(path, sizeof(path), "%s/map_%s", dir, n)))
+			err = bpf_map__pin(m, path);
+		if (err) {
 			status = fail("pin-map", -err, path);
 			goto undo;
 		}
@@ -384,7 +475,7 @@ static int pin_all(struct bpf_object *obj, const char *dir, FILE *out)
 		json_str(o, n);
 		fprintf(o, ",\"pin\":");
 		json_str(o, path);
-		fprintf(o, "}");
+		fprintf(o, ",\"pinnedByName\":%s,\"maxEntries\":%u}", by_name ? "true" : "false", bpf_map__max_entries(m));
 		first = false;
 	}
 	fprintf(o, "]}\n");
@@ -406,7 +497,7 @@ static int cmd_load(struct args *a)
 	int status = 0;
 	if (!a->obj || !a->pin_dir)
 		return usage("load needs --obj and --pin-dir");
-	struct bpf_object *obj = open_and_load(a, 0, &status);
+	struct bpf_object *obj = open_and_load(a, 0, a->pin_dir, &status);
 	if (!obj)
 		return status;
 	status = pin_all(obj, a->pin_dir, stdout);
@@ -433,7 +524,7 @@ static int cmd_attach(struct args *a)
 	} else if (a->obj && a->prog_name) {
 		/* Offload needs its own load: the kernel binds an offloaded
 		 * program to the device when it is loaded. */
-		obj = open_and_load(a, flag == XDP_FLAGS_HW_MODE ? ifindex : 0, &status);
+		obj = open_and_load(a, flag == XDP_FLAGS_HW_MODE ? ifindex : 0, a->pin_dir, &status);
 		if (!obj)
 			return status;
 		struct bpf_program *p = bpf_object__find_program_by_name(obj, a->prog_name);
@@ -559,7 +650,19 @@ static int cmd_inspect(struct args *a)
 		json_str(stdout, bpf_program__section_name(p));
 		printf(",\"type\":");
 		json_str(stdout, libbpf_bpf_prog_type_str(bpf_program__type(p)));
-		printf("}");
+		/* Helper ids its own instructions call (BPF_CALL, src_reg 0): for
+		 * warnings about per-packet helpers that distort figures. */
+		printf(",\"helperIds\":[");
+		const struct bpf_insn *insn = bpf_program__insns(p);
+		size_t ninsn = bpf_program__insn_cnt(p);
+		bool first_id = true;
+		for (size_t i = 0; insn && i < ninsn; i++) {
+			if (insn[i].code == (BPF_JMP | BPF_CALL) && insn[i].src_reg == 0) {
+				printf("%s%d", first_id ? "" : ",", insn[i].imm);
+				first_id = false;
+			}
+		}
+		printf("]}");
 		first = false;
 	}
 	printf("],\"maps\":[");
@@ -570,8 +673,8 @@ static int cmd_inspect(struct args *a)
 		json_str(stdout, bpf_map__name(m));
 		printf(",\"type\":");
 		json_str(stdout, libbpf_bpf_map_type_str(bpf_map__type(m)));
-		printf(",\"keySize\":%u,\"valueSize\":%u,\"maxEntries\":%u}", bpf_map__key_size(m),
-		       bpf_map__value_size(m), bpf_map__max_entries(m));
+		printf(",\"keySize\":%u,\"valueSize\":%u,\"maxEntries\":%u,\"pinByName\":%s}", bpf_map__key_size(m),
+		       bpf_map__value_size(m), bpf_map__max_entries(m), bpf_map__pin_path(m) ? "true" : "false");
 		first = false;
 	}
 	printf("]}\n");
@@ -996,8 +1099,81 @@ static int check_stats_map(int fd, const char *pin)
 	return 0;
 }
 
+/* The xdp tracepoint counters of one program (native/trace.bpf.c), or why there are none. */
+#define TRACE_MAX_LINKS 4
+
+struct trace_source {
+	struct bpf_object *obj;
+	struct bpf_link *links[TRACE_MAX_LINKS];
+	int nlinks;
+	int map_fd; /* -1: not counting */
+	char error[256];
+};
+
+/* Detaches the tracepoint programs and frees the object (also on every early return). */
+static void close_trace_source(struct trace_source *t)
+{
+	for (int i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
+	if (t->obj && !libbpf_get_error(t->obj))
+		bpf_object__close(t->obj);
+	t->obj = NULL;
+	t->map_fd = -1;
+}
+
+static void open_trace_source(const struct args *a, struct trace_source *t)
+{
+	char knob[64];
+	struct bpf_program *p;
+	t->map_fd = -1;
+	t->obj = bpf_object__open_file(a->trace_obj, NULL);
+	int err = (int)libbpf_get_error(t->obj);
+	snprintf(knob, sizeof(knob), "xdpb_prog_id=%lld", a->trace_prog_id);
+	if (err || (err = set_rodata(t->obj, knob)) || (err = bpf_object__load(t->obj))) {
+		snprintf(t->error, sizeof(t->error), "loading %s: %s", a->trace_obj, strerror(err < 0 ? -err : err));
+		close_trace_source(t);
+		return;
+	}
+	/* The links live as long as this process (never pinned): nothing is left attached after it. */
+	bpf_object__for_each_program(p, t->obj) {
+		struct bpf_link *l = bpf_program__attach(p);
+		if ((err = (int)libbpf_get_error(l)) || t->nlinks >= TRACE_MAX_LINKS) {
+			snprintf(t->error, sizeof(t->error), "attaching %s to its tracepoint: %s", bpf_program__section_name(p),
+				 strerror(err ? -err : E2BIG));
+			if (!err)
+				bpf_link__destroy(l);
+			close_trace_source(t);
+			return;
+		}
+		t->links[t->nlinks++] = l;
+	}
+	t->map_fd = bpf_map__fd(bpf_object__find_map_by_name(t->obj, "xdpb_exceptions"));
+}
+
+static void emit_trace(struct trace_source *t, int ncpus)
+{
+	if (t->map_fd < 0) {
+		printf(",\"exceptionsError\":");
+		json_str(stdout, t->error);
+		return;
+	}
+	__u64 *vals = calloc(ncpus, sizeof(*vals));
+	printf(",\"exceptions\":[");
+	for (__u32 slot = 0; slot < XDPB_TRACE_SLOTS; slot++) {
+		memset(vals, 0, sizeof(*vals) * ncpus);
+		bpf_map_lookup_elem(t->map_fd, &slot, vals);
+		printf("%s[", slot ? "," : "");
+		for (int c = 0; c < ncpus; c++)
+			printf("%s%llu", c ? "," : "", (unsigned long long)vals[c]);
+		printf("]");
+	}
+	printf("]");
+	free(vals);
+}
+
 static void emit_sample(struct stats_source *ss, int nss, struct dev_source *ds, int nds, struct snmp_source *sn,
-			int nsn, int ncpus, struct xdpb_action_stats *vals)
+			int nsn, struct trace_source *tr, int ncpus, struct xdpb_action_stats *vals)
 {
 	printf("{\"tNs\":%" PRId64 ",\"stats\":{", now_ns());
 	for (int i = 0; i < nss; i++) {
@@ -1056,6 +1232,8 @@ static void emit_sample(struct stats_source *ss, int nss, struct dev_source *ds,
 			printf("}");
 		}
 	}
+	if (tr)
+		emit_trace(tr, ncpus);
 	printf("}\n");
 	fflush(stdout);
 }
@@ -1071,6 +1249,7 @@ static int cmd_sample(struct args *a)
 	struct xdpb_action_stats *vals = ncpus > 0 ? calloc((size_t)ncpus * XDPB_ACTION_COUNT, sizeof(*vals)) : NULL;
 	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	int nss = 0, nds = 0, nsn = 0;
+	struct trace_source trace = { .map_fd = -1 };
 
 	if (a->interval_ms < 1 || a->interval_ms > SAMPLE_INTERVAL_MAX_MS || a->max_samples < 0 ||
 	    (!a->nstats && !a->ndevs && !a->nsnmps)) {
@@ -1111,6 +1290,13 @@ static int cmd_sample(struct args *a)
 			goto out;
 		}
 
+	if (a->trace_obj && a->trace_prog_id <= 0) {
+		status = usage("--trace-obj needs --trace-prog-id ID (the XDP program whose exceptions to count)");
+		goto out;
+	}
+	if (a->trace_obj)
+		open_trace_source(a, &trace);
+
 	signal(SIGTERM, on_stop);
 	signal(SIGINT, on_stop);
 	/* Fixed-rate schedule on absolute deadlines, so the interval does not
@@ -1118,7 +1304,7 @@ static int cmd_sample(struct args *a)
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (long long n = 0; !stop_requested && (!a->max_samples || n < a->max_samples); n++) {
-		emit_sample(ss, nss, ds, nds, sn, nsn, ncpus, vals);
+		emit_sample(ss, nss, ds, nds, sn, nsn, a->trace_obj ? &trace : NULL, ncpus, vals);
 		next.tv_nsec += (a->interval_ms % 1000) * 1000000L;
 		next.tv_sec += a->interval_ms / 1000 + next.tv_nsec / 1000000000L;
 		next.tv_nsec %= 1000000000L;
@@ -1139,8 +1325,9 @@ static int cmd_sample(struct args *a)
 		}
 	}
 	/* A last sample when stopped, so the final counters are never lost. */
-	emit_sample(ss, nss, ds, nds, sn, nsn, ncpus, vals);
+	emit_sample(ss, nss, ds, nds, sn, nsn, a->trace_obj ? &trace : NULL, ncpus, vals);
 out:
+	close_trace_source(&trace);
 	for (int i = 0; ss && i < nss; i++)
 		if (ss[i].map_fd >= 0)
 			close(ss[i].map_fd);
@@ -1269,7 +1456,7 @@ static int cmd_gen(struct args *a)
 	snprintf(rate, sizeof(rate), "xdpb_rate_pps_per_cpu=%lld", a->rate_pps / ncpu);
 	a->sets[a->nsets++] = flows; /* parse_args left room for these two */
 	a->sets[a->nsets++] = rate;
-	obj = open_and_load(a, 0, &status);
+	obj = open_and_load(a, 0, NULL, &status);
 	if (!obj)
 		goto out;
 	struct bpf_program *p = bpf_object__find_program_by_name(obj, "xdp_gen_tx");

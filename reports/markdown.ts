@@ -185,16 +185,22 @@ function renderTrials(trials: readonly TrialResult[]): string[] {
     cells.push(formatPps(t.dutRxPps));
     if (hasDriver) cells.push(formatPps(t.driverXdpPps));
     if (hasProof) cells.push(formatPps(t.proofPps));
-    cells.push(formatPps(t.lostBeforeXdpPps), formatActions(t.actionPps), formatPerCpuPps(t.perCpuPps), String(t.samples.length));
+    cells.push(formatPps(t.lostBeforeXdpPps), formatActions(t.actionPps, t.exceptions), formatPerCpuPps(t.perCpuPps), String(t.samples.length));
     return cells;
   });
   return [markdownTable(headers, align, rows)];
 }
 
-function formatActions(actionPps: TrialResult['actionPps']): string {
+/** Per action; with the exception tracepoints, invalid actions and failed TX/redirects too. */
+function formatActions(actionPps: TrialResult['actionPps'], exceptions?: TrialResult['exceptions']): string {
   const parts = Object.entries(actionPps)
     .filter(([, pps]) => pps > 0)
     .map(([action, pps]) => `${action} ${formatPps(pps)}`);
+  if (exceptions) {
+    for (const [what, pps] of [['invalid action', exceptions.invalidActionPps], ['TX failed', exceptions.txErrorPps], ['redirect failed', exceptions.redirectErrorPps]] as const) {
+      if (pps > 0) parts.push(`${what} ${formatPps(pps)}`);
+    }
+  }
   return parts.length > 0 ? parts.join(', ') : NOT_AVAILABLE;
 }
 

@@ -31,6 +31,8 @@ export function environmentFields(results: RunResults): Field[] {
     ['Git revision', env.gitRevision ?? 'unknown'],
     ['Node', env.nodeVersion],
     ['Command line', formatCommandLine(env.commandLine)],
+    ...(env.bpfStatsEnabled === undefined ? [] : [['kernel.bpf_stats_enabled', env.bpfStatsEnabled ? '1 (every program run timed: slower)' : '0'] as Field]),
+    ...(env.slowHelpers ?? []).map((h): Field => ['Slow helper', `${h.program} (${h.file}) calls ${h.helper} in ${h.where}`]),
     ...labFields(results),
   ];
 }
@@ -100,6 +102,7 @@ export function runCaveats(results: RunResults): string[] {
   const virtualLab = results.lab?.interfaces.filter((i) => i.driver === 'veth' || i.driver === null).map((i) => i.ifname) ?? [];
   if (virtualLab.length) out.push(`the lab's interfaces ${virtualLab.join(', ')} are virtual (veth) or of unknown driver: not hardware capacity`);
   if (results.state !== 'complete') out.push(`the run is ${results.state}: some cases may be missing or incomplete`);
+  out.push(...(results.environment.warnings ?? []));
   return out;
 }
 

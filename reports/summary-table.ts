@@ -12,8 +12,10 @@ import type {
   RunParameters,
   RunResults,
   Statistics,
+  TrialResult,
   XdpMode,
 } from '../harness/result-schema.ts';
+import { XDP_ACTIONS } from '../harness/result-schema.ts';
 import {
   NOT_AVAILABLE,
   formatBytes,
@@ -151,6 +153,23 @@ export function flagsOrReason(c: CaseResult): string {
 /** The finished trials of an interrupted case, said so: never in the figure columns, which hold full cases only. */
 export function partialFigureText(c: InterruptedCase): string {
   return `median of the finished trials ${formatPps(c.stats.xdpPps.median)} (partial, not the case's figure)`;
+}
+
+/**
+ * What the program returned, as shares of all its frames (mean over trials):
+ * "drop 100 %", "pass 61.2 %, drop 38.8 %"; invalid return values and
+ * aborted frames are named. "-" for cases without figures.
+ */
+export function actionMix(c: CaseResult): string {
+  if (c.state !== 'ok' || c.trials.length === 0) return NOT_AVAILABLE;
+  const trials = c.trials;
+  const total = trials.reduce((s, t) => s + t.xdpPps, 0);
+  if (total <= 0) return 'none';
+  const share = (f: (t: TrialResult) => number) => trials.reduce((s, t) => s + f(t), 0) / total;
+  const parts: [string, number][] = XDP_ACTIONS.map((a) => [a, share((t) => t.actionPps[a])]);
+  parts.push(['invalid', share((t) => t.exceptions?.invalidActionPps ?? 0)]);
+  return parts.filter(([, f]) => f >= 0.0005).sort((x, y) => y[1] - x[1])
+    .map(([a, f]) => `${a} ${f >= 0.9995 ? '100' : (f * 100).toFixed(1)} %`).join(', ') || 'none';
 }
 
 /** "attached (netdevsim, no datapath)": offloaded and attached on a device that runs no packets; no figure. */

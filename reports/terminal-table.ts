@@ -2,7 +2,7 @@
 
 import type { RunResults } from '../harness/result-schema.ts';
 import { formatBytes, formatSeconds } from './format.ts';
-import { buildSummaryTable } from './summary-table.ts';
+import { actionMix, buildSummaryTable } from './summary-table.ts';
 import type { ColumnId, SummaryColumn, SummaryTable } from './summary-table.ts';
 
 /** Columns hoisted into the heading line when every row has the same value. */
@@ -35,16 +35,21 @@ export function renderTerminalTable(results: RunResults, table: SummaryTable = b
     lines.push(`EMULATED: measured in a qemu guest (TCG, kernel ${results.environment.guestKernel ?? results.environment.kernel}): functional results; the rates are not performance.`);
   }
 
+  for (const w of results.environment.warnings ?? []) lines.push(`WARNING: ${w}`);
+
   if (table.rows.length === 0) {
     lines.push('No cases recorded.');
     return lines.join('\n') + '\n';
   }
 
   const columns = table.columns.filter((c) => !OMITTED.includes(c.id) && !hoisted.includes(c.id));
+  // The action mix (which actions the program returned) goes just before the last, free-text column.
+  const mixAt = columns.length - 1;
+  const withMix = <T,>(cells: T[], mix: T): T[] => [...cells.slice(0, mixAt), mix, ...cells.slice(mixAt)];
   lines.push(...renderAlignedTable(
-    columns.map((c: SummaryColumn) => c.shortHeader),
-    columns.map((c) => c.align),
-    table.rows.map((r) => columns.map((c) => r.cells[c.id])),
+    withMix(columns.map((c: SummaryColumn) => c.shortHeader), 'actions'),
+    withMix(columns.map((c) => c.align), 'left'),
+    table.rows.map((r) => withMix(columns.map((c) => r.cells[c.id]), actionMix(r.source))),
   ));
   lines.push('');
   lines.push('Rates are medians over trials (gen TX: generator link TX; lost pre-XDP: offered but dropped before');

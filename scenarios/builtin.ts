@@ -16,6 +16,16 @@ export interface UserObject {
   sha256: string;
 }
 
+/** How a user's object is loaded the way its own loader would (harness/user-program.ts). */
+export interface UserObjectLoad {
+  /** Maps sized before load: which map, what size, why. */
+  mapSizes: { map: string; maxEntries: number; reason: string }[];
+  /** The picked program's section libbpf cannot type: loaded as XDP (frags: the section is xdp.frags...). */
+  asXdp?: { section: string; frags: boolean };
+  /** Helpers the program calls that distort throughput figures (bpf_trace_printk, ...). */
+  slowHelpers: { helper: string; why: string; where: string }[];
+}
+
 /** Entries written into a named map of the user's object before the run. */
 export interface MapPreload {
   map: string;
@@ -28,6 +38,8 @@ export interface Scenario {
   /** Program (by function name) in native/bench.bpf.c, or in `object` when given. */
   program: string;
   object?: UserObject;
+  /** With `object`: how it is loaded. */
+  load?: UserObjectLoad;
   maps?: MapPreload[];
   expect: Expectation;
   /**

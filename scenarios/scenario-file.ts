@@ -14,6 +14,8 @@ export type EntryValue = number | string | number[];
 export interface ScenarioFileMap {
   name: string;
   entries: { key: EntryValue; value: EntryValue }[];
+  /** The map's size at load (max_entries): for maps the object declares with 0, or to resize one. */
+  maxEntries?: number;
 }
 
 /** A scenario file after validation; paths are absolute. Map entries are encoded once the map sizes are known. */
@@ -41,6 +43,9 @@ export class ScenarioFileError extends Error {
 
 const BUILTIN_PROGRAMS = ['xdp_drop', 'xdp_pass', 'xdp_tx', 'xdp_redirect', 'xdp_aborted'];
 const KNOWN_TOP = ['name', 'description', 'program', 'prog', 'section', 'expect', 'traffic', 'maps', 'modes', 'trials', 'duration', 'warmup'];
+const KNOWN_MAP = ['name', 'maxEntries', 'entries', 'file'];
+/** max_entries is a u32; the kernel refuses sizes its memory cannot hold. */
+const MAX_MAP_ENTRIES = 0xffffffff;
 const KNOWN_TRAFFIC = ['sizes', 'flows', 'rate', 'protocol', 'srcPort', 'dstPort'];
 
 type Obj = Record<string, unknown>;
@@ -167,12 +172,19 @@ export function parseScenarioFile(file: string, text = readScenarioText(file)): 
 
   const maps: ScenarioFileMap[] = [];
   if (doc.maps !== undefined) {
-    if (!Array.isArray(doc.maps)) problems.push('maps: expected a list of {name, entries | file}');
+    if (!Array.isArray(doc.maps)) problems.push('maps: expected a list of {name, maxEntries, entries | file}');
     else {
       doc.maps.forEach((m, i) => {
         const where = `maps[${i}]`;
         if (!isObj(m) || typeof m.name !== 'string') return problems.push(`${where}.name: required: the map's name in the object`);
-        if ((m.entries === undefined) === (m.file === undefined)) return problems.push(`${where}: give entries or file (a JSON list of {key, value}), one of them`);
+        for (const k of Object.keys(m)) if (!KNOWN_MAP.includes(k)) problems.push(`${where}.${k}: unknown field (known: ${KNOWN_MAP.join(', ')})`);
+        let maxEntries: number | undefined;
+        if (m.maxEntries !== undefined) {
+          if (!intIn(m.maxEntries, 1, MAX_MAP_ENTRIES)) problems.push(`${where}.maxEntries: expected an integer from 1 to ${MAX_MAP_ENTRIES}`);
+          else maxEntries = m.maxEntries;
+        }
+        if (m.entries === undefined && m.file === undefined && m.maxEntries !== undefined) return maps.push({ name: m.name, entries: [], maxEntries });
+        if ((m.entries === undefined) === (m.file === undefined)) return problems.push(`${where}: give entries or file (a JSON list of {key, value}), one of them, or only maxEntries`);
         let list: unknown = m.entries;
         if (typeof m.file === 'string') {
           const entriesFile = path.resolve(dir, m.file);
@@ -182,7 +194,7 @@ export function parseScenarioFile(file: string, text = readScenarioText(file)): 
             return problems.push(`${where}.file: cannot read ${entriesFile}: ${(err as Error).message}`);
           }
         }
-        maps.push({ name: m.name, entries: parseEntries(list, `${where}.entries`, problems) });
+        maps.push({ name: m.name, entries: parseEntries(list, `${where}.entries`, problems), ...(maxEntries === undefined ? {} : { maxEntries }) });
       });
     }
   }
