@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { renameSync, writeFileSync, openSync, fsyncSync, closeSync, linkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 /** Writes via a temp file in the same directory + rename: readers see the old or the new file, never half. */
@@ -12,4 +12,40 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     closeSync(fd);
   }
   renameSync(tmp, file);
+}
+
+/**
+ * Like writeFileAtomic, but only if `file` does not exist yet: link(2) of the
+ * finished temp file fails with EEXIST rather than replace what is there.
+ * Returns false (nothing written) when the file exists.
+ */
+export function writeFileAtomicExclusive(file: string, data: string | Uint8Array): boolean {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  writeFileSync(tmp, data);
+  try {
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(tmp, file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      // A file system without hard links (some 9p/FUSE mounts): claim the name with O_EXCL, then rename over it.
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+      try {
+        closeSync(openSync(file, 'wx'));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw e;
+      }
+      renameSync(tmp, file);
+    }
+    return true;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }

@@ -7,7 +7,9 @@ import { chooseGenerator, GENERATORS, GENERATOR_NAMES } from '../drivers/generat
 import { BenchError, EXIT, MissingCapabilityError, UsageError } from './errors.ts';
 import { assertRequired, runChecks } from './preflight.ts';
 import { findLeftovers, removeLeftovers } from './run-registry.ts';
-import { runBench, type RunPlan } from './runner.ts';
+import { newRunId, runBench, type RunPlan } from './runner.ts';
+import { DEFAULT_WAIT_S, parseWaitFlag, withRunLock } from './run-lock.ts';
+import { assertOutDirFree } from './out-dir.ts';
 import { planDecoupled } from '../drivers/napi-placement.ts';
 import { TRAFGEN_MAX_FLOWS } from '../drivers/trafgen.ts';
 import { validateRunOptions, type RawRunOptions, type ValidRunOptions } from './run-options.ts';
@@ -47,7 +49,12 @@ function abortOnSignals(): AbortController {
   return controller;
 }
 
-type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean; topology: string; config?: string; dryRun?: boolean; baseline?: string; forceInterface?: string[] };
+type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean; topology: string; config?: string; dryRun?: boolean; baseline?: string; forceInterface?: string[]; wait?: string | boolean };
+
+/** The command line as the user typed it, `bench` first (for results and the run lock's holder record). */
+function benchArgv(): string[] {
+  return process.argv.slice(1).map((a, i) => (i === 0 ? 'bench' : a));
+}
 
 /** Upper bound for a whole VM run: TCG is several times slower than the host, and the guest boots first. */
 function vmTimeoutMs(o: ValidRunOptions): number {
@@ -56,15 +63,17 @@ function vmTimeoutMs(o: ValidRunOptions): number {
   return Math.min(3_600_000, 180_000 + 4 * (cases * perCaseMs + o.pktSizesBytes.length * 3000));
 }
 
-async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags): Promise<number> {
+async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags, waitS: number): Promise<number> {
   if (flags.program || opts.scenarios.some((s) => s.source !== 'builtin')) {
     throw new UsageError('--topology vm runs built-in scenarios only (the guest sees this repository, not other paths)');
   }
   const controller = abortOnSignals();
-  const userArgs = process.argv.slice(process.argv.indexOf('run') + 1);
+  // The guest's own options only: --wait is this host's (the guest's run lock is its own).
+  const userArgs = process.argv.slice(process.argv.indexOf('run') + 1).filter((a, i, all) => !(a === '--wait' || a.startsWith('--wait=') || (all[i - 1] === '--wait' && /^\d/.test(a))));
   let outcome;
   try {
-    outcome = await runInVmTopology({ userArgs, outDir: opts.outDir, timeoutMs: vmTimeoutMs(opts), signal: controller.signal, log });
+    const lockOpts = { runId: newRunId(), argv: benchArgv(), waitS, signal: controller.signal, log };
+    outcome = await withRunLock(lockOpts, opts.outDir, () => runInVmTopology({ userArgs, outDir: opts.outDir, timeoutMs: vmTimeoutMs(opts), signal: controller.signal, log }));
   } catch (err) {
     if (err instanceof BenchError && err.exitCode === EXIT.interrupted) return EXIT.interrupted;
     throw err;
@@ -78,6 +87,7 @@ async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags): Promise<numbe
 
 async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<number> {
   if (flags.config) {
+    if (flags.wait !== undefined) throw new UsageError('--wait goes with local runs; a lab run (--config) is refused at once by a busy DUT\'s lock');
     if (args.length) throw new UsageError('--config takes its scenarios from the lab config: give no scenario arguments with it');
     return cmdRunLab(
       { config: flags.config, dryRun: flags.dryRun, baseline: flags.baseline, forceInterface: flags.forceInterface, json: flags.json, out: flags.out },
@@ -85,6 +95,7 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     );
   }
   if (flags.dryRun) throw new UsageError('--dry-run goes with --config LAB.yaml');
+  const waitS = parseWaitFlag(flags.wait);
   if (flags.baseline || flags.forceInterface?.length) throw new UsageError('--baseline and --force-interface go with --config LAB.yaml (for one run, compare it: bench compare BASELINE RUN)');
   // Everything is checked before anything is created: options, scenario files, the user's object.
   const files = parseScenarioFiles(args);
@@ -94,7 +105,8 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   if ((flags.prog || flags.section || flags.expect || flags.dstPort) && !flags.program) {
     throw new UsageError('--prog, --section, --expect and --dst-port go with --program FILE.o');
   }
-  if (flags.topology === 'vm') return cmdRunInVm(opts, flags);
+  assertOutDirFree(opts.outDir);
+  if (flags.topology === 'vm') return cmdRunInVm(opts, flags, waitS);
   if (flags.topology !== 'veth') throw new UsageError(`--topology "${flags.topology}": expected veth (default) or vm`);
   assertRequired(await runChecks());
   opts.scenarios.push(...(await userScenarios(files, flags)));
@@ -114,7 +126,9 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     ? `placement: coupled (generator on CPUs ${placement.generatorCpus.join(',')}; the DUT runs on the sender's CPU)`
     : `placement: decoupled (generator on CPU ${placement.generatorCpus.join(',')}, DUT NAPI kthread pinned to CPU ${placement.dutNapiCpu})`);
   const controller = abortOnSignals();
+  const runId = newRunId();
   const plan: RunPlan = {
+    runId,
     ...opts,
     settleMs: 300,
     calibrationMs: 1000,
@@ -123,7 +137,7 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     placement,
     rateText: raw.rate,
     cvLimit: 0.1,
-    argv: process.argv.slice(1).map((a, i) => (i === 0 ? 'bench' : a)),
+    argv: benchArgv(),
     // Set by --topology vm for the guest: its two virtio-net ports (one qemu hub) are the gen0/dut0 pair.
     existingPair: process.env.XDPB_VM === '1' && process.env.XDPB_VM_DUT_LINK === 'virtio' ? { genDev: 'eth0', dutDev: 'eth1', driver: 'virtio_net' } : undefined,
     // Set by --topology vm too: offload is an attach check on a netdevsim port (harness/offload-attach-check.ts).
@@ -131,12 +145,15 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   };
   let results: RunResults | undefined;
   let interrupted = false;
-  try {
-    results = await runBench(plan, { info: log }, controller.signal);
-  } catch (err) {
-    if (!(err instanceof BenchError && err.exitCode === EXIT.interrupted)) throw err;
-    interrupted = true;
-  }
+  // Held until the measuring is done; reports are rendered after.
+  await withRunLock({ runId, argv: plan.argv, waitS, signal: controller.signal, log }, opts.outDir, async () => {
+    try {
+      results = await runBench(plan, { info: log }, controller.signal);
+    } catch (err) {
+      if (!(err instanceof BenchError && err.exitCode === EXIT.interrupted)) throw err;
+      interrupted = true;
+    }
+  });
   // Interrupted: the results written so far (after every case) are the record.
   results ??= loadResults(opts.outDir).results;
   await printRunOutcome(opts.outDir, results, Boolean(flags.json), log);
@@ -209,7 +226,7 @@ Exit codes:
   0    success
   1    the run finished but a case failed (see its reason)
   2    bad command line: nothing was created
-  3    something the run needs is missing (root, a tool, a kernel feature): see bench doctor
+  3    something the run needs is missing (root, a tool, a kernel feature: see bench doctor), or is in use by another run (named)
   4    compare: a --fail-on threshold was crossed by a significant change (a regression)
   5    compare/report/history: results missing, unreadable, invalid or of a newer schema, or nothing to compare
   130  interrupted (SIGINT/SIGTERM): everything released, partial results kept`);
@@ -242,6 +259,7 @@ Exit codes:
     .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', '0.05')
     .option('--out <dir>', 'output directory (default: results/<timestamp>)')
     .option('--json', 'print results.json to stdout instead of the table')
+    .option('--wait [seconds]', `if another local run holds this machine (exit 3 otherwise), wait for it: up to SECONDS, or ${DEFAULT_WAIT_S} s for a bare --wait (write --wait=SECONDS before scenario names)`)
     .option('--config <lab.yaml>', 'run a hardware lab: hosts (local or SSH), roles, existing interfaces, scenarios, modes (see scenarios/lab/example-lab.yaml); first: bench lab prepare --config')
     .option('--dry-run', 'with --config: print the expanded plan, touch nothing')
     .option('--baseline <dir>', `with --config: compare with this run (overrides the config's baseline); exit ${EXIT.regression} when a failOn threshold is crossed, ${EXIT.notComparable} when the baseline cannot be compared`)

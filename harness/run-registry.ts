@@ -1,8 +1,10 @@
 /* Which process owns which run id. Leftovers of a run whose owner is dead
  * (SIGKILL, power loss) are removed by `bench cleanup` and at the next run's
  * start; resources of a live run are never touched. */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-write.ts';
 import { BPFFS_ROOT, RESOURCE_PREFIX, RUN_REGISTRY_DIR } from './paths.ts';
 import { deleteNetns, listNetns } from '../drivers/veth-topology.ts';
 import { staleVmJobDirs } from '../drivers/vm/qemu-vm.ts';
@@ -12,7 +14,12 @@ export interface RunRecord {
   runId: string;
   pid: number;
   startedAt: string;
+  /** os.tmpdir() of the run (TMPDIR): where its scratch dir is, for a cleanup run with another TMPDIR. */
+  tmpRoot?: string;
 }
+
+/** The user-program check's pins (harness/user-program.ts), named by the checking process's pid. */
+const CHECK_PIN = new RegExp(`^${RESOURCE_PREFIX}check-(\\d+)$`);
 
 export function resourcePrefix(runId: string): string {
   return `${RESOURCE_PREFIX}${runId}`;
@@ -26,8 +33,8 @@ export function runIdOfResource(name: string): string | null {
 
 export function registerRun(runId: string): void {
   mkdirSync(RUN_REGISTRY_DIR, { recursive: true });
-  const rec: RunRecord = { runId, pid: process.pid, startedAt: new Date().toISOString() };
-  writeFileSync(path.join(RUN_REGISTRY_DIR, `${runId}.json`), JSON.stringify(rec));
+  const rec: RunRecord = { runId, pid: process.pid, startedAt: new Date().toISOString(), tmpRoot: tmpdir() };
+  writeFileAtomic(path.join(RUN_REGISTRY_DIR, `${runId}.json`), JSON.stringify(rec)); // a reader never sees half a record
 }
 
 export function unregisterRun(runId: string): void {
@@ -40,17 +47,40 @@ function runRecordFiles(): string[] {
   return readdirSync(RUN_REGISTRY_DIR).filter((f) => /^[0-9a-f]{8}\.json$/.test(f));
 }
 
-function liveRunIds(): Set<string> {
-  const live = new Set<string>();
-  for (const f of runRecordFiles()) {
-    try {
-      const rec = JSON.parse(readFileSync(path.join(RUN_REGISTRY_DIR, f), 'utf8')) as RunRecord;
-      if (processAlive(rec.pid)) live.add(rec.runId);
-    } catch {
-      /* unreadable record: treat as dead */
-    }
+/** Temp files of record writes cut short (writeFileAtomic's `.<name>.<pid>.tmp`) whose writer is dead. */
+function deadRecordTemps(): string[] {
+  if (!existsSync(RUN_REGISTRY_DIR)) return [];
+  return readdirSync(RUN_REGISTRY_DIR).filter((f) => {
+    const m = /^\.[0-9a-f]{8}\.json\.(\d+)\.tmp$/.exec(f);
+    return m !== null && !processAlive(Number(m[1]));
+  });
+}
+
+function readRecord(file: string): RunRecord | null {
+  try {
+    const rec = JSON.parse(readFileSync(path.join(RUN_REGISTRY_DIR, file), 'utf8')) as RunRecord;
+    return typeof rec.pid === 'number' && typeof rec.runId === 'string' ? rec : null;
+  } catch {
+    return null; // unreadable record: treated as dead
   }
-  return live;
+}
+
+function isRecent(file: string): boolean {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st !== undefined && Date.now() - st.mtimeMs < 60_000;
+}
+
+/** Run ids whose owner is alive, and the temp roots recorded by runs that are not. */
+function scanRecords(): { live: Set<string>; deadTmpRoots: string[] } {
+  const live = new Set<string>();
+  const deadTmpRoots: string[] = [];
+  for (const f of runRecordFiles()) {
+    const rec = readRecord(f);
+    if (rec && processAlive(rec.pid)) live.add(rec.runId);
+    else if (!rec && isRecent(path.join(RUN_REGISTRY_DIR, f))) live.add(f.replace(/\.json$/, '')); // being written by an older version (not atomic): not dead
+    else if (rec && typeof rec.tmpRoot === 'string' && path.isAbsolute(rec.tmpRoot)) deadTmpRoots.push(rec.tmpRoot);
+  }
+  return { live, deadTmpRoots };
 }
 
 export interface Leftovers {
@@ -63,18 +93,25 @@ export interface Leftovers {
 }
 
 export async function findLeftovers(): Promise<Leftovers> {
-  const live = liveRunIds();
+  const { live, deadTmpRoots } = scanRecords();
   const stale = (name: string) => {
     const id = runIdOfResource(name);
-    return id !== null && !live.has(id);
+    if (id !== null) return !live.has(id);
+    const check = CHECK_PIN.exec(name);
+    return check !== null && !processAlive(Number(check[1])); // never a live process's check
   };
   const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter(stale).map((n) => path.join(dir, n)) : []);
+  // Scratch dirs are made under os.tmpdir() (TMPDIR): this process's, and those dead runs recorded.
+  const tmpRoots = [...new Set([tmpdir(), ...deadTmpRoots].map((d) => path.resolve(d)))];
   return {
     netns: (await listNetns()).filter(stale),
     bpffsDirs: list(BPFFS_ROOT),
-    tmpDirs: list('/tmp'),
+    tmpDirs: tmpRoots.flatMap((root) => list(root).filter((d) => runIdOfResource(path.basename(d)) !== null)),
     vmJobDirs: staleVmJobDirs(),
-    records: runRecordFiles().filter((f) => !live.has(f.replace(/\.json$/, ''))).map((f) => path.join(RUN_REGISTRY_DIR, f)),
+    records: [
+      ...runRecordFiles().filter((f) => !live.has(f.replace(/\.json$/, ''))),
+      ...deadRecordTemps(),
+    ].map((f) => path.join(RUN_REGISTRY_DIR, f)),
   };
 }
 

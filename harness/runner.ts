@@ -15,6 +15,7 @@ import { bringUpVeth, deleteNetns, planVethTopology, setGro, type ExistingPair }
 import { attachProgram, detachProgram, loadObject, setDevmapPort, updateMap, type LoadedObject } from '../drivers/xdpb-helper.ts';
 import { findScenario, type Scenario } from '../scenarios/builtin.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { claimOutDir } from './out-dir.ts';
 import { CleanupStack } from './cleanup-stack.ts';
 import { collectEnvironment } from './environment.ts';
 import { InterruptedError, KernelRefusalError } from './errors.ts';
@@ -70,6 +71,8 @@ export interface RunPlan {
   lab?: LabRunOptions;
   /** Offload mode is an attach check on this device (netdevsim: no datapath), never a measurement; undefined: offload on the DUT. */
   offloadCheck?: OffloadCheckDevice;
+  /** The run id, when the caller named it first (the run lock's holder); undefined: a fresh one. */
+  runId?: string;
 }
 
 export interface RunLog {
@@ -82,9 +85,11 @@ export function newRunId(): string {
 
 const RESULTS_FILE = 'results.json';
 
-export function writeResults(outDir: string, results: RunResults): void {
+export function writeResults(outDir: string, results: RunResults, opts: { first?: boolean } = {}): void {
   assertValidResults(results); // harness/results.schema.json: never write a file readers would refuse
-  writeFileAtomic(path.join(outDir, RESULTS_FILE), `${JSON.stringify(results, null, 2)}\n`);
+  const text = `${JSON.stringify(results, null, 2)}\n`;
+  if (opts.first) claimOutDir(outDir, text); // never over another run's results.json
+  else writeFileAtomic(path.join(outDir, RESULTS_FILE), text);
 }
 
 function throwIfAborted(signal: AbortSignal): void {
@@ -447,12 +452,10 @@ async function runScenarioMode(
 }
 
 export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal): Promise<RunResults> {
-  const runId = newRunId();
+  const runId = plan.runId ?? newRunId();
   const stack = new CleanupStack();
   const removed = await removeLeftovers(await findLeftovers());
   if (removed.length) log.info(`removed leftovers of dead runs: ${removed.join(', ')}`);
-  registerRun(runId);
-  stack.push('run registry', async () => unregisterRun(runId));
 
   const results: RunResults = {
     schemaVersion: SCHEMA_VERSION,
@@ -483,7 +486,9 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     cases: [],
   };
   mkdirSync(plan.outDir, { recursive: true });
-  writeResults(plan.outDir, results);
+  writeResults(plan.outDir, results, { first: true }); // refused (exit 2) if the directory holds a run: nothing else taken yet
+  registerRun(runId);
+  stack.push('run registry', async () => unregisterRun(runId));
   try {
     if (plan.progRunOnly) {
       results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log, plan.work);
