@@ -9,7 +9,7 @@ import { assertRequired, runChecks } from './preflight.ts';
 import { findLeftovers, removeLeftovers } from './run-registry.ts';
 import { newRunId, runBench, type RunPlan } from './runner.ts';
 import { DEFAULT_WAIT_S, parseWaitFlag, withRunLock } from './run-lock.ts';
-import { assertOutDirFree } from './out-dir.ts';
+import { assertOutDirFree, outDirForRun } from './out-dir.ts';
 import { planDecoupled } from '../drivers/napi-placement.ts';
 import { TRAFGEN_MAX_FLOWS } from '../drivers/trafgen.ts';
 import { validateRunOptions, type RawRunOptions, type ValidRunOptions } from './run-options.ts';
@@ -73,7 +73,10 @@ async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags, waitS: number)
   let outcome;
   try {
     const lockOpts = { runId: newRunId(), argv: benchArgv(), waitS, signal: controller.signal, log };
-    outcome = await withRunLock(lockOpts, opts.outDir, () => runInVmTopology({ userArgs, outDir: opts.outDir, timeoutMs: vmTimeoutMs(opts), signal: controller.signal, log }));
+    outcome = await withRunLock(lockOpts, () => {
+      opts.outDir = outDirForRun(opts.outDir, flags.out !== undefined);
+      return runInVmTopology({ userArgs, outDir: opts.outDir, timeoutMs: vmTimeoutMs(opts), signal: controller.signal, log });
+    });
   } catch (err) {
     if (err instanceof BenchError && err.exitCode === EXIT.interrupted) return EXIT.interrupted;
     throw err;
@@ -105,7 +108,7 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   if ((flags.prog || flags.section || flags.expect || flags.dstPort) && !flags.program) {
     throw new UsageError('--prog, --section, --expect and --dst-port go with --program FILE.o');
   }
-  assertOutDirFree(opts.outDir);
+  if (flags.out !== undefined) assertOutDirFree(opts.outDir); // at once, before waiting for anything
   if (flags.topology === 'vm') return cmdRunInVm(opts, flags, waitS);
   if (flags.topology !== 'veth') throw new UsageError(`--topology "${flags.topology}": expected veth (default) or vm`);
   assertRequired(await runChecks());
@@ -146,7 +149,8 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   let results: RunResults | undefined;
   let interrupted = false;
   // Held until the measuring is done; reports are rendered after.
-  await withRunLock({ runId, argv: plan.argv, waitS, signal: controller.signal, log }, opts.outDir, async () => {
+  await withRunLock({ runId, argv: plan.argv, waitS, signal: controller.signal, log }, async () => {
+    plan.outDir = opts.outDir = outDirForRun(opts.outDir, flags.out !== undefined);
     try {
       results = await runBench(plan, { info: log }, controller.signal);
     } catch (err) {

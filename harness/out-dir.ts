@@ -41,6 +41,21 @@ export function assertOutDirFree(dir: string): void {
   if (holdsRun(dir)) throw new OutDirTakenError(dir);
 }
 
+/**
+ * The run's output directory, chosen once this machine's run lock is held: a
+ * given --out must still be free (a run that waited may find it taken by the
+ * run it waited for); the default results/<timestamp> moves on to the next
+ * free name (-2, -3, ...), since two runs may start within one second.
+ */
+export function outDirForRun(dir: string, given: boolean): string {
+  if (given || !holdsRun(dir)) {
+    assertOutDirFree(dir);
+    return dir;
+  }
+  for (let n = 2; n < 100; n++) if (!holdsRun(`${dir}-${n}`)) return `${dir}-${n}`;
+  throw new OutDirTakenError(`${dir}-99`);
+}
+
 /** Writes the run's first results.json only if there is none: the claim on the directory, race-free between runs. */
 export function claimOutDir(dir: string, firstResults: string): void {
   if (!writeFileAtomicExclusive(path.join(dir, RESULTS_FILE_NAME), firstResults)) throw new OutDirTakenError(dir);

@@ -9,7 +9,6 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { DUT_LOCK_DIR } from './dut-lock.ts';
 import { BenchError, EXIT, UsageError } from './errors.ts';
-import { assertOutDirFree } from './out-dir.ts';
 import { acquireLockFile, describeHolder, holderFor, isHeld, takeoverNote, type HeldLock, type LockHolder } from './lock-file.ts';
 
 export const RUN_LOCK_FILE = path.join(DUT_LOCK_DIR, 'local-run.lock');
@@ -75,15 +74,10 @@ export async function acquireRunLock(o: RunLockOptions): Promise<HeldLock> {
   return r;
 }
 
-/**
- * Runs `body` holding this machine's run lock. The output directory is
- * checked again once the lock is ours: a run that waited may find it taken by
- * the run it waited for.
- */
-export async function withRunLock<T>(o: RunLockOptions, outDir: string, body: () => Promise<T>): Promise<T> {
+/** Runs `body` holding this machine's run lock, released when it settles. */
+export async function withRunLock<T>(o: RunLockOptions, body: () => Promise<T>): Promise<T> {
   const lock = await acquireRunLock(o);
   try {
-    assertOutDirFree(outDir);
     return await body();
   } finally {
     lock.release();
