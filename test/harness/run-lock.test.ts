@@ -1,7 +1,7 @@
 /* The local run lock (harness/run-lock.ts) against real flocks held by other
  * processes (test/lab/lock-holder.ts), in a lock file of the test's own. */
 import test from 'ava';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { lockPathFor } from '../../harness/dut-lock.ts';
 import { EXIT, InterruptedError, UsageError } from '../../harness/errors.ts';
 import { commandLine, parseHolder } from '../../harness/lock-file.ts';
 import { acquireRunLock, DEFAULT_WAIT_S, parseWaitFlag, RUN_LOCK_FILE, RunLockedError } from '../../harness/run-lock.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { startLockHolder } from '../lab/lock-holder-process.ts';
 
 const dirs: string[] = [];
 const children: ResultPromise[] = [];
@@ -22,23 +22,7 @@ test.after.always(() => {
 async function heldLock(runId: string): Promise<{ file: string; child: ResultPromise; pid: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'xdpbt-runlock-'));
   dirs.push(dir);
-  const child = execa(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'lab', 'lock-holder.ts'), dir, 'h', 'i', runId], {
-    cwd: REPO_ROOT, stdin: 'pipe', reject: false, timeout: 60_000,
-  });
-  children.push(child);
-  const pid = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('lock holder did not lock within 20 s')), 20_000);
-    let seen = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      seen += b.toString();
-      const m = /locked (\d+)/.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    void child.then((r) => reject(new Error(`lock holder exited: ${String(r.stderr)}`)));
-  });
+  const { child, pid } = await startLockHolder(dir, 'h', 'i', runId, children);
   return { file: lockPathFor('h', 'i', dir), child, pid };
 }
 
