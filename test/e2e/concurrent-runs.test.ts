@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { bench, leftoversOf, outDir, QUICK, readResults, spawnBench, waitForStderr } from './helpers.ts';
 
 /** Long enough to be caught mid-run, short enough for CI. */
-const HOLD = ['--trials', '2', '--duration', '2', '--warmup', '0.3', '--interval', '100'];
+const HOLD = ['--trials', '3', '--duration', '3', '--warmup', '0.3', '--interval', '100'];
 
 function runIdOf(stderr: string): string {
   const m = /netns xdpb-([0-9a-f]{8})-gen/.exec(stderr);
@@ -21,12 +21,17 @@ test.serial('a second run while one is active: exit 3 naming the holder; its --o
   const outA = outDir('lock-a');
   const a = spawnBench(['run', 'drop-all', '--modes', 'native', ...HOLD, '--out', outA]);
   const idA = runIdOf(await waitForStderr(a, /netns xdpb-[0-9a-f]{8}-gen/));
+  // Started at once, so it is waiting while A still runs (however slow the machine is today).
+  const outC = outDir('lock-c');
+  const c = spawnBench(['run', 'drop-all', '--modes', 'native', ...QUICK, '--wait=120', '--out', outC]);
+  const cWaited = waitForStderr(c, new RegExp(`waiting for run ${idA} \\(pid ${a.pid} .*\\) to finish: \\d+ s of at most 120 s \\(--wait\\)`));
+  cWaited.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
 
   const outB = outDir('lock-b');
   const b = await bench(['run', 'drop-all', '--modes', 'native', ...QUICK, '--out', outB], 60_000);
   t.is(b.exitCode, 3, String(b.stderr));
   const said = String(b.stderr);
-  t.regex(said, new RegExp(`another bench run is active on this machine: run ${idA} \\(pid ${a.pid} on \\S+, since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z, \\d+ s ago: bench run drop-all --modes native --trials 2 --duration 2 `));
+  t.regex(said, new RegExp(`another bench run is active on this machine: run ${idA} \\(pid ${a.pid} on \\S+, since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z, \\d+ s ago: bench run drop-all --modes native --trials 3 --duration 3 `));
   t.regex(said, /--wait/);
   t.false(existsSync(outB), 'the refused run created nothing');
 
@@ -34,9 +39,7 @@ test.serial('a second run while one is active: exit 3 naming the holder; its --o
   t.is(same.exitCode, 2, String(same.stderr));
   t.regex(String(same.stderr), new RegExp(`--out ${outA}: already holds a run \\(run ${idA}, in progress, started `));
 
-  const outC = outDir('lock-c');
-  const c = spawnBench(['run', 'drop-all', '--modes', 'native', ...QUICK, '--wait=120', '--out', outC]);
-  await waitForStderr(c, new RegExp(`waiting for run ${idA} \\(pid ${a.pid} .*\\) to finish: \\d+ s of at most 120 s \\(--wait\\)`));
+  await cWaited;
   const [ra, rc] = await Promise.all([a, c]);
   t.is(ra.exitCode, 0, String(ra.stderr));
   t.is(rc.exitCode, 0, String(rc.stderr));
