@@ -96,17 +96,19 @@ export async function findLeftovers(): Promise<Leftovers> {
   const { live, deadTmpRoots } = scanRecords();
   const stale = (name: string) => {
     const id = runIdOfResource(name);
-    if (id !== null) return !live.has(id);
+    return id !== null && !live.has(id);
+  };
+  const staleCheck = (name: string) => {
     const check = CHECK_PIN.exec(name);
     return check !== null && !processAlive(Number(check[1])); // never a live process's check
   };
-  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter(stale).map((n) => path.join(dir, n)) : []);
+  const list = (dir: string, pred: (name: string) => boolean) => (existsSync(dir) ? readdirSync(dir).filter(pred).map((n) => path.join(dir, n)) : []);
   // Scratch dirs are made under os.tmpdir() (TMPDIR): this process's, and those dead runs recorded.
   const tmpRoots = [...new Set([tmpdir(), ...deadTmpRoots].map((d) => path.resolve(d)))];
   return {
     netns: (await listNetns()).filter(stale),
-    bpffsDirs: list(BPFFS_ROOT),
-    tmpDirs: tmpRoots.flatMap((root) => list(root).filter((d) => runIdOfResource(path.basename(d)) !== null)),
+    bpffsDirs: list(BPFFS_ROOT, (n) => stale(n) || staleCheck(n)),
+    tmpDirs: tmpRoots.flatMap((root) => list(root, stale)),
     vmJobDirs: staleVmJobDirs(),
     records: [
       ...runRecordFiles().filter((f) => !live.has(f.replace(/\.json$/, ''))),
