@@ -214,9 +214,13 @@ async function cmdCleanup(opts: { dryRun?: boolean }): Promise<number> {
     process.stdout.write(`would remove:\n${all.map((x) => `  ${x}`).join('\n')}\n`);
     return EXIT.ok;
   }
-  const removed = await removeLeftovers(l);
-  process.stdout.write(`removed:\n${removed.map((x) => `  ${x}`).join('\n')}\n`);
-  return EXIT.ok;
+  let failed = 0;
+  const removed = await removeLeftovers(l, (what, err) => {
+    failed++;
+    process.stderr.write(`bench: could not remove ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
+  });
+  if (removed.length) process.stdout.write(`removed:\n${removed.map((x) => `  ${x}`).join('\n')}\n`);
+  return failed ? EXIT.runFailure : EXIT.ok;
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {

@@ -117,17 +117,23 @@ export async function findLeftovers(): Promise<Leftovers> {
   };
 }
 
-/** Removes leftovers of dead runs; returns what was removed. */
-export async function removeLeftovers(l: Leftovers): Promise<string[]> {
+/**
+ * Removes leftovers of dead runs; returns what was removed. One that cannot be
+ * removed (e.g. a pin dir another cleanup is emptying at the same time) is
+ * passed to onFailure and the rest still go.
+ */
+export async function removeLeftovers(l: Leftovers, onFailure: (what: string, error: unknown) => void = () => undefined): Promise<string[]> {
   const removed: string[] = [];
-  for (const ns of l.netns) {
-    await deleteNetns(ns); // takes its veths and XDP attachments with it
-    removed.push(`netns ${ns}`);
-  }
-  for (const dir of [...l.bpffsDirs, ...l.tmpDirs, ...l.vmJobDirs]) {
-    rmSync(dir, { recursive: true, force: true });
-    removed.push(dir);
-  }
+  const attempt = async (what: string, remove: () => unknown) => {
+    try {
+      await remove();
+      removed.push(what);
+    } catch (err) {
+      onFailure(what, err);
+    }
+  };
+  for (const ns of l.netns) await attempt(`netns ${ns}`, () => deleteNetns(ns)); // takes its veths and XDP attachments with it
+  for (const dir of [...l.bpffsDirs, ...l.tmpDirs, ...l.vmJobDirs]) await attempt(dir, () => rmSync(dir, { recursive: true, force: true }));
   for (const f of l.records) rmSync(f, { force: true });
   return removed;
 }

@@ -454,7 +454,7 @@ async function runScenarioMode(
 export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal): Promise<RunResults> {
   const runId = plan.runId ?? newRunId();
   const stack = new CleanupStack();
-  const removed = await removeLeftovers(await findLeftovers());
+  const removed = await removeLeftovers(await findLeftovers(), (what, err) => log.info(`could not remove ${what}, left by a dead run: ${String(err)}`));
   if (removed.length) log.info(`removed leftovers of dead runs: ${removed.join(', ')}`);
 
   const results: RunResults = {
