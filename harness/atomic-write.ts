@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { OutputWriteError } from './errors.ts';
 
@@ -21,5 +21,43 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   } catch (err) {
     rmSync(tmp, { force: true });
     throw new OutputWriteError(file, err);
+  }
+}
+
+/**
+ * Like writeFileAtomic, but only if `file` does not exist yet: link(2) of the
+ * finished temp file fails with EEXIST rather than replace what is there.
+ * Returns false (nothing written) when the file exists.
+ */
+export function writeFileAtomicExclusive(file: string, data: string | Uint8Array): boolean {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, data);
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(tmp, file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      // A file system without hard links (some 9p/FUSE mounts): claim the name with O_EXCL, then rename over it.
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+      try {
+        closeSync(openSync(file, 'wx'));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw e;
+      }
+      renameSync(tmp, file);
+    }
+    return true;
+  } catch (err) {
+    throw new OutputWriteError(file, err); // a full disk: named, in one line
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }

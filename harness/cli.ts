@@ -7,7 +7,9 @@ import { chooseGenerator, GENERATORS, GENERATOR_NAMES } from '../drivers/generat
 import { BenchError, EXIT, InterruptedError, MissingCapabilityError, STOP_SIGNALS, UsageError, type StopSignal } from './errors.ts';
 import { assertRequired, runChecks } from './preflight.ts';
 import { findLeftovers, removeLeftovers } from './run-registry.ts';
-import { runBench, type RunPlan } from './runner.ts';
+import { newRunId, runBench, type RunPlan } from './runner.ts';
+import { DEFAULT_WAIT_S, parseWaitFlag, withRunLock } from './run-lock.ts';
+import { assertOutDirFree, outDirForRun } from './out-dir.ts';
 import { planPlacement } from '../drivers/napi-placement.ts';
 import { TRAFGEN_MAX_FLOWS } from '../drivers/trafgen.ts';
 import { validateRunOptions, type RawRunOptions, type ValidRunOptions } from './run-options.ts';
@@ -61,7 +63,12 @@ function stoppedExitCode(signal: AbortSignal): number | null {
   return signal.aborted ? new InterruptedError(String(signal.reason)).exitCode : null;
 }
 
-type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean; topology: string; config?: string; dryRun?: boolean; baseline?: string; forceInterface?: string[] };
+type RunFlags = RawRunOptions & ProgramOptions & { json?: boolean; topology: string; config?: string; dryRun?: boolean; baseline?: string; forceInterface?: string[]; wait?: string | boolean };
+
+/** The command line as the user typed it, `bench` first (for results and the run lock's holder record). */
+function benchArgv(): string[] {
+  return process.argv.slice(1).map((a, i) => (i === 0 ? 'bench' : a));
+}
 
 /** Upper bound for a whole VM run: TCG is several times slower than the host, and the guest boots first. */
 function vmTimeoutMs(o: ValidRunOptions): number {
@@ -70,15 +77,20 @@ function vmTimeoutMs(o: ValidRunOptions): number {
   return Math.min(3_600_000, 180_000 + 4 * (cases * perCaseMs + o.pktSizesBytes.length * 3000));
 }
 
-async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags): Promise<number> {
+async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags, waitS: number): Promise<number> {
   if (flags.program || opts.scenarios.some((s) => s.source !== 'builtin')) {
     throw new UsageError('--topology vm runs built-in scenarios only (the guest sees this repository, not other paths)');
   }
   const controller = abortOnSignals();
-  const userArgs = process.argv.slice(process.argv.indexOf('run') + 1);
+  // The guest's own options only: --wait is this host's (the guest's run lock is its own).
+  const userArgs = process.argv.slice(process.argv.indexOf('run') + 1).filter((a, i, all) => !(a === '--wait' || a.startsWith('--wait=') || (all[i - 1] === '--wait' && /^\d/.test(a))));
   let outcome;
   try {
-    outcome = await runInVmTopology({ userArgs, outDir: opts.outDir, timeoutMs: vmTimeoutMs(opts), signal: controller.signal, log });
+    const lockOpts = { runId: newRunId(), argv: benchArgv(), waitS, signal: controller.signal, log };
+    outcome = await withRunLock(lockOpts, () => {
+      opts.outDir = outDirForRun(opts.outDir, flags.out !== undefined);
+      return runInVmTopology({ userArgs, outDir: opts.outDir, timeoutMs: vmTimeoutMs(opts), signal: controller.signal, log });
+    });
   } catch (err) {
     if (err instanceof InterruptedError) return err.exitCode;
     throw err;
@@ -94,6 +106,7 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   // Before anything is created: a signal from here on ends the run cleanly with its exit code.
   const controller = abortOnSignals();
   if (flags.config) {
+    if (flags.wait !== undefined) throw new UsageError('--wait goes with local runs; a lab run (--config) is refused at once by a busy DUT\'s lock');
     if (args.length) throw new UsageError('--config takes its scenarios from the lab config: give no scenario arguments with it');
     return cmdRunLab(
       { config: flags.config, dryRun: flags.dryRun, baseline: flags.baseline, forceInterface: flags.forceInterface, json: flags.json, out: flags.out },
@@ -101,6 +114,7 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     );
   }
   if (flags.dryRun) throw new UsageError('--dry-run goes with --config LAB.yaml');
+  const waitS = parseWaitFlag(flags.wait);
   if (flags.baseline || flags.forceInterface?.length) throw new UsageError('--baseline and --force-interface go with --config LAB.yaml (for one run, compare it: bench compare BASELINE RUN)');
   // Everything is checked before anything is created: options, scenario files, the user's object.
   const guest = vmGuestSettings();
@@ -111,7 +125,8 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   if ((flags.prog || flags.section || flags.expect || flags.dstPort) && !flags.program) {
     throw new UsageError('--prog, --section, --expect and --dst-port go with --program FILE.o');
   }
-  if (flags.topology === 'vm') return cmdRunInVm(opts, flags);
+  if (flags.out !== undefined) assertOutDirFree(opts.outDir); // at once, before waiting for anything
+  if (flags.topology === 'vm') return cmdRunInVm(opts, flags, waitS);
   if (flags.topology !== 'veth') throw new UsageError(`--topology "${flags.topology}": expected veth (default) or vm`);
   assertRequired(await runChecks());
   opts.scenarios.push(...(await userScenarios(files, flags)));
@@ -133,7 +148,9 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   log(placement.dutNapiCpu === null
     ? `placement: coupled (generator on CPUs ${placement.generatorCpus.join(',')}; the DUT runs on the sender's CPU${why ? `; not decoupled: ${why}` : ''})`
     : `placement: decoupled (generator on CPU ${placement.generatorCpus.join(',')}, DUT NAPI kthread pinned to CPU ${placement.dutNapiCpu})`);
+  const runId = newRunId();
   const plan: RunPlan = {
+    runId,
     ...opts,
     settleMs: 300,
     calibrationMs: 1000,
@@ -142,21 +159,28 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     placement,
     rateText: raw.rate,
     cvLimit: 0.1,
-    argv: process.argv.slice(1).map((a, i) => (i === 0 ? 'bench' : a)),
+    argv: benchArgv(),
     // Set by --topology vm for the guest: its two virtio-net ports (one qemu hub) are the gen0/dut0 pair.
     existingPair: guest?.dutLink === 'virtio' ? { genDev: 'eth0', dutDev: 'eth1', driver: 'virtio_net' } : undefined,
     // Set by --topology vm too: offload is an attach check on a netdevsim port (harness/offload-attach-check.ts).
     offloadCheck: guest?.offloadDev === 'netdevsim' ? 'netdevsim' : undefined,
   };
   let results: RunResults | undefined;
-  try {
-    results = await runBench(plan, { info: log }, controller.signal);
-  } catch (err) {
-    if (!(err instanceof InterruptedError)) throw err;
-    // Interrupted: the results written so far (after every case) are the record.
-    results = recordedResults(opts.outDir);
-    if (!results) return err.exitCode;
-  }
+  // Held until the measuring is done; reports are rendered after.
+  const stoppedEarly = await withRunLock({ runId, argv: plan.argv, waitS, signal: controller.signal, log }, async () => {
+    plan.outDir = opts.outDir = outDirForRun(opts.outDir, flags.out !== undefined);
+    try {
+      results = await runBench(plan, { info: log }, controller.signal);
+      return null;
+    } catch (err) {
+      if (!(err instanceof InterruptedError)) throw err;
+      // Interrupted: the results written so far (after every case) are the record.
+      results = recordedResults(opts.outDir);
+      return results ? null : err.exitCode;
+    }
+  });
+  if (stoppedEarly !== null) return stoppedEarly;
+  if (!results) throw new Error('bench run: no results after the run'); // unreachable: runBench returned or recordedResults read them
   await printRunOutcome(opts.outDir, results, Boolean(flags.json), log);
   // A signal while the reports were written: the run is complete, but the caller asked to stop.
   return stoppedExitCode(controller.signal) ?? (results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok);
@@ -222,9 +246,13 @@ async function cmdCleanup(opts: { dryRun?: boolean }): Promise<number> {
     process.stdout.write(`would remove:\n${all.map((x) => `  ${x}`).join('\n')}\n`);
     return EXIT.ok;
   }
-  const removed = await removeLeftovers(l);
-  process.stdout.write(`removed:\n${removed.map((x) => `  ${x}`).join('\n')}\n`);
-  return EXIT.ok;
+  let failed = 0;
+  const removed = await removeLeftovers(l, (what, err) => {
+    failed++;
+    process.stderr.write(`bench: could not remove ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
+  });
+  if (removed.length) process.stdout.write(`removed:\n${removed.map((x) => `  ${x}`).join('\n')}\n`);
+  return failed ? EXIT.runFailure : EXIT.ok;
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -239,7 +267,7 @@ Exit codes:
   1    a case failed (see its reason), or the run stopped: the generator failed while
        calibrating, or a file could not be written (disk full): one line says which
   2    bad command line: nothing was created
-  3    something the run needs is missing (root, a tool, a kernel feature): see bench doctor
+  3    something the run needs is missing (root, a tool, a kernel feature: see bench doctor), or is in use by another run (named)
   4    compare: a --fail-on threshold was crossed by a significant change (a regression)
   5    compare/report/history: results missing, unreadable, invalid or of a newer schema, or nothing to compare
   129  the terminal hung up (SIGHUP, a dropped SSH session): everything released, partial results kept
@@ -274,6 +302,7 @@ Exit codes:
     .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', '0.05')
     .option('--out <dir>', 'output directory (default: results/<timestamp>)')
     .option('--json', 'print results.json to stdout instead of the table')
+    .option('--wait [seconds]', `if another local run holds this machine (exit 3 otherwise), wait for it: up to SECONDS, or ${DEFAULT_WAIT_S} s for a bare --wait (write --wait=SECONDS before scenario names)`)
     .option('--config <lab.yaml>', 'run a hardware lab: hosts (local or SSH), roles, existing interfaces, scenarios, modes (see scenarios/lab/example-lab.yaml); first: bench lab prepare --config')
     .option('--dry-run', 'with --config: print the expanded plan and the safety verdict (read-only probes of the hosts), create nothing')
     .option('--baseline <dir>', `with --config: compare with this run (overrides the config's baseline); exit ${EXIT.regression} when a failOn threshold is crossed, ${EXIT.notComparable} when the baseline cannot be compared`)

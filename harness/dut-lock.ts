@@ -1,59 +1,28 @@
 /* One run per DUT at a time. A DUT (host + interface) has one lock file under
- * /run/xdp-bench/locks; the lock is flock(2) on an open file description this
- * process holds (taken by flock(1) on an inherited fd, since Node has no
- * flock): the kernel drops it when the process dies, however it dies. The
- * file's content names the holder (pid, host, run id, since) for the error a
- * second run gets. A file still naming a holder while nobody holds the flock
- * is the trace of a run that died: it is detected, reported and taken over. */
-import { spawnSync } from 'node:child_process';
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+ * /run/xdp-bench/locks, held with flock (harness/lock-file.ts: the kernel
+ * drops it when the holder dies; the file names the holder for the error a
+ * second run gets; a stale holder is detected, reported and taken over). On a
+ * lab host over SSH the same file is locked by a remote flock(1). */
 import path from 'node:path';
 import { runOn, spawnOn, type RemoteProcess, type SshTarget } from '../drivers/ssh.ts';
 import { BenchError, EXIT } from './errors.ts';
+import { acquireLockFile, describeHolder, HELD_EXIT, holderFor, isHeld, parseHolder, takeoverNote as lockTakeoverNote, type HeldLock, type LockHolder } from './lock-file.ts';
 import { RUN_REGISTRY_DIR } from './paths.ts';
 import { processAlive } from './process-alive.ts';
-export { processAlive };
+export { processAlive, parseHolder, type LockHolder };
 
 export const DUT_LOCK_DIR = path.join(RUN_REGISTRY_DIR, 'locks');
-/** flock(1)'s exit code when the lock is held (-E). */
-const HELD_EXIT = 75;
 
-export interface LockHolder {
-  pid: number;
-  /** Host of the holding process (the controller). */
-  host: string;
-  runId: string;
-  sinceIso: string;
-  dutHost: string;
-  ifname: string;
-}
-
-export interface DutLock {
-  readonly path: string;
-  readonly holder: LockHolder;
-  /** The holder recorded by a run that died without releasing (stale lock taken over), or null. */
-  readonly tookOverFrom: (LockHolder & { pidAlive: boolean }) | null;
-  release(): void;
-}
+export type DutLock = HeldLock;
 
 export class DutLockedError extends BenchError {
   readonly lockPath: string;
   readonly holder: LockHolder | null;
   constructor(dut: string, lockPath: string, holder: LockHolder | null, now = new Date()) {
-    const who = holder
-      ? `run ${holder.runId} (pid ${holder.pid} on ${holder.host}, since ${holder.sinceIso}, ${ago(holder.sinceIso, now)})`
-      : 'another run (it has not written its name yet)';
-    super(`DUT ${dut} is in use by ${who}; one run per DUT at a time: wait for it to finish, or stop it. Lock: ${lockPath}`, EXIT.missingCapability);
+    super(`DUT ${dut} is in use by ${describeHolder(holder, now)}; one run per DUT at a time: wait for it to finish, or stop it. Lock: ${lockPath}`, EXIT.missingCapability);
     this.lockPath = lockPath;
     this.holder = holder;
   }
-}
-
-function ago(iso: string, now: Date): string {
-  const s = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
-  if (!Number.isFinite(s)) return 'unknown time';
-  return s < 120 ? `${s} s ago` : s < 7200 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
 }
 
 /** `dut1` + `ens1f0` -> <dir>/dut1__ens1f0.lock (names sanitised: one file per DUT, never a path escape). */
@@ -63,105 +32,21 @@ export function lockPathFor(dutHost: string, ifname: string, dir = DUT_LOCK_DIR)
   return path.join(dir, `${safe(dutHost)}__${safe(ifname)}.lock`);
 }
 
-export function parseHolder(text: string): LockHolder | null {
-  if (!text.trim()) return null;
-  try {
-    const h = JSON.parse(text) as Partial<LockHolder>;
-    if (typeof h.pid === 'number' && typeof h.runId === 'string' && typeof h.host === 'string' && typeof h.sinceIso === 'string') {
-      return { pid: h.pid, host: h.host, runId: h.runId, sinceIso: h.sinceIso, dutHost: String(h.dutHost ?? ''), ifname: String(h.ifname ?? '') };
-    }
-  } catch {
-    /* a torn or foreign file: no holder we can name */
-  }
-  return null;
-}
-
-/** This process as the holder of a DUT's lock. */
-function holderFor(opts: { dutHost: string; ifname: string; runId: string; host?: string; now?: Date }): LockHolder {
-  return {
-    pid: process.pid,
-    host: opts.host ?? hostname(),
-    runId: opts.runId,
-    sinceIso: (opts.now ?? new Date()).toISOString(),
-    dutHost: opts.dutHost,
-    ifname: opts.ifname,
-  };
-}
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** flock -n on our fd, through flock(1) (the lock belongs to the open file description, so it stays ours). */
-function tryFlock(fd: number): boolean {
-  const r = spawnSync('flock', ['--nonblock', '--conflict-exit-code', String(HELD_EXIT), '3'], {
-    stdio: ['ignore', 'pipe', 'pipe', fd],
-    timeout: 10_000,
-    encoding: 'utf8',
-  });
-  if (r.status === 0) return true;
-  if (r.status === HELD_EXIT) return false;
-  throw new Error(`flock on the DUT lock failed (exit ${r.status ?? r.signal ?? '?'}): ${r.error?.message ?? r.stderr}`);
-}
-
 /**
  * Takes the DUT's lock or throws DutLockedError naming the holder. `host` is
  * this controller's name (recorded for the next run's message).
  */
 export async function acquireDutLock(opts: { dutHost: string; ifname: string; runId: string; dir?: string; host?: string; now?: Date }): Promise<DutLock> {
   const file = lockPathFor(opts.dutHost, opts.ifname, opts.dir);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-  const dut = `${opts.dutHost}:${opts.ifname}`;
-  // Bounded: the file may be replaced between open and flock (someone removed it by hand); retry a few times.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644);
-    let keep = false;
-    try {
-      if (!tryFlock(fd)) throw new DutLockedError(dut, file, parseHolder(readText(file)), opts.now);
-      let current: ReturnType<typeof statSync> | undefined;
-      try {
-        current = statSync(file);
-      } catch {
-        current = undefined;
-      }
-      if (!current || current.ino !== fstatSync(fd).ino) continue; // locked a file that is no longer at the path
-      const previous = parseHolder(readText(file));
-      const holder = holderFor(opts);
-      ftruncateSync(fd, 0);
-      writeSync(fd, `${JSON.stringify(holder)}\n`, 0);
-      keep = true;
-      let released = false;
-      return {
-        path: file,
-        holder,
-        tookOverFrom: previous ? { ...previous, pidAlive: previous.host === holder.host && processAlive(previous.pid) } : null,
-        release() {
-          if (released) return;
-          released = true;
-          try {
-            ftruncateSync(fd, 0); // no holder named any more: the next run sees a clean release
-          } finally {
-            closeSync(fd); // drops the flock
-          }
-        },
-      };
-    } finally {
-      if (!keep) closeSync(fd);
-    }
-  }
-  throw new Error(`could not lock ${file}: it kept being replaced`);
+  const r = await acquireLockFile(file, holderFor(opts));
+  if (!isHeld(r)) throw new DutLockedError(`${opts.dutHost}:${opts.ifname}`, file, r.busy, opts.now);
+  return r;
 }
 
 /** A note for the log when a stale lock was taken over. */
-export function takeoverNote(lock: DutLock): string | null {
+export function takeoverNote(lock: Pick<DutLock, 'tookOverFrom' | 'holder'>): string | null {
   const p = lock.tookOverFrom;
-  if (!p) return null;
-  return `took over the lock of ${p.dutHost}:${p.ifname} left by run ${p.runId} (pid ${p.pid} on ${p.host}, since ${p.sinceIso})` +
-    (p.host === lock.holder.host ? (p.pidAlive ? ', whose process is alive but no longer holds it' : ', whose process is gone') : '');
+  return p ? lockTakeoverNote(lock, `${p.dutHost}:${p.ifname}`) : null;
 }
 
 /* ---- on a lab host over SSH ---- */

@@ -15,6 +15,7 @@ import { bringUpVeth, deleteNetns, planVethTopology, setGro, type ExistingPair }
 import { attachProgram, detachProgram, loadObject, setDevmapPort, updateMap, type LoadedObject, type LoadOptions } from '../drivers/xdpb-helper.ts';
 import { findScenario, type Scenario } from '../scenarios/builtin.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { claimOutDir } from './out-dir.ts';
 import { CleanupStack } from './cleanup-stack.ts';
 import { collectEnvironment } from './environment.ts';
 import { findDistortions, readBpfStatsEnabled } from './distortions.ts';
@@ -74,6 +75,8 @@ export interface RunPlan {
   offloadCheck?: OffloadCheckDevice;
   /** --threads: generator threads asked for (recorded in the results). */
   threads?: number | null;
+  /** The run id, when the caller named it first (the run lock's holder); undefined: a fresh one. */
+  runId?: string;
 }
 
 export interface RunLog {
@@ -86,9 +89,11 @@ export function newRunId(): string {
 
 const RESULTS_FILE = 'results.json';
 
-export function writeResults(outDir: string, results: RunResults): void {
+export function writeResults(outDir: string, results: RunResults, opts: { first?: boolean } = {}): void {
   assertValidResults(results); // harness/results.schema.json: never write a file readers would refuse
-  writeFileAtomic(path.join(outDir, RESULTS_FILE), `${JSON.stringify(results, null, 2)}\n`);
+  const text = `${JSON.stringify(results, null, 2)}\n`;
+  if (opts.first) claimOutDir(outDir, text); // never over another run's results.json
+  else writeFileAtomic(path.join(outDir, RESULTS_FILE), text);
 }
 
 function throwIfAborted(signal: AbortSignal): void {
@@ -531,9 +536,9 @@ function saveEndStateOnly(outDir: string, results: RunResults, casesOnDisk: numb
 }
 
 export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal): Promise<RunResults> {
-  const runId = newRunId();
+  const runId = plan.runId ?? newRunId();
   const stack = new CleanupStack();
-  const removed = await removeLeftovers(await findLeftovers());
+  const removed = await removeLeftovers(await findLeftovers(), (what, err) => log.info(`could not remove ${what}, left by a dead run: ${String(err)}`));
   if (removed.length) log.info(`removed leftovers of dead runs: ${removed.join(', ')}`);
   const results: RunResults = {
     schemaVersion: SCHEMA_VERSION,
@@ -569,22 +574,22 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     cases: [],
   };
   for (const w of results.environment.warnings ?? []) log.info(`warning: ${w}`);
+  try {
+    mkdirSync(plan.outDir, { recursive: true });
+  } catch (err) {
+    throw new OutputWriteError(plan.outDir, err);
+  }
+  writeResults(plan.outDir, results, { first: true }); // refused (exit 2) if the directory holds a run: nothing else taken yet
   registerRun(runId);
   stack.push('run registry', async () => unregisterRun(runId));
   /** The cases results.json on disk holds: when the full record no longer fits (disk full), the end state goes on those. */
-  let casesOnDisk: number | null = null;
+  let casesOnDisk: number | null = results.cases.length;
   let failed: unknown;
   const save = (r: RunResults) => {
     writeResults(plan.outDir, r);
     casesOnDisk = r.cases.length;
   };
   try {
-    try {
-      mkdirSync(plan.outDir, { recursive: true });
-    } catch (err) {
-      throw new OutputWriteError(plan.outDir, err);
-    }
-    save(results);
     throwIfAborted(signal); // stopped before anything was built: say so, build nothing
     if (plan.progRunOnly) {
       results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log, plan.work);

@@ -1,12 +1,12 @@
 import test from 'ava';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { acquireDutLock, DUT_LOCK_DIR, DutLockedError, lockPathFor, parseHolder, takeoverNote } from '../../harness/dut-lock.ts';
 import { EXIT } from '../../harness/errors.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { startLockHolder } from './lock-holder-process.ts';
 
 const dirs: string[] = [];
 const children: ResultPromise[] = [];
@@ -21,26 +21,8 @@ test.after.always(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** Starts a process holding the lock; resolves with it once it says "locked" (bounded). */
-async function holder(dir: string, dutHost: string, ifname: string, runId: string): Promise<{ child: ResultPromise; pid: number }> {
-  const child = execa(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'lab', 'lock-holder.ts'), dir, dutHost, ifname, runId], {
-    cwd: REPO_ROOT, stdin: 'pipe', reject: false, timeout: 60_000,
-  });
-  children.push(child);
-  const pid = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('lock holder did not lock within 20 s')), 20_000);
-    let seen = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      seen += b.toString();
-      const m = /locked (\d+)/.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    void child.then((r) => reject(new Error(`lock holder exited: ${String(r.stderr)}`)));
-  });
-  return { child, pid };
+function holder(dir: string, dutHost: string, ifname: string, runId: string) {
+  return startLockHolder(dir, dutHost, ifname, runId, children);
 }
 
 test('a second acquisition in the same process is refused, naming the holder; release frees it', async (t) => {
