@@ -2,7 +2,7 @@
  * BPF ELF at all?) and the helper calls in its .text section (functions
  * programs call), for warnings about helpers that distort figures. */
 import { existsSync, statSync } from 'node:fs';
-import { readUserBytes, USER_FILE_CAPS, UserFileError } from './user-file.ts';
+import { formatBytes, readUserBytes, USER_FILE_CAPS, UserFileError } from './user-file.ts';
 
 const EM_BPF = 247;
 const SHF_EXECINSTR = 0x4;
@@ -55,6 +55,8 @@ function sections(buf: Buffer): Section[] | string {
 export function checkBpfElf(file: string): string | null {
   if (!existsSync(file)) return `${file}: no such file`;
   if (!statSync(file).isFile()) return `${file}: not a regular file`;
+  const sizeBytes = statSync(file).size;
+  if (sizeBytes > USER_FILE_CAPS.bpfObject) return `${file}: ${formatBytes(sizeBytes)}, larger than the ${formatBytes(USER_FILE_CAPS.bpfObject)} limit for a BPF object`;
   let buf: Buffer;
   try {
     buf = readUserBytes(file, USER_FILE_CAPS.bpfObject);
