@@ -58,6 +58,11 @@ function abortOnSignals(): AbortController {
   return controller;
 }
 
+/** A signal before anything was taken: stop here with its exit code (the checks before a run do not watch the signal). */
+function throwIfStopped(signal: AbortSignal): void {
+  if (signal.aborted) throw new InterruptedError(String(signal.reason));
+}
+
 /** The exit code of a run stopped by a signal (129 SIGHUP, 130 SIGINT/SIGTERM); null when none came. */
 function stoppedExitCode(signal: AbortSignal): number | null {
   return signal.aborted ? new InterruptedError(String(signal.reason)).exitCode : null;
@@ -129,7 +134,9 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   if (flags.topology === 'vm') return cmdRunInVm(opts, flags, waitS);
   if (flags.topology !== 'veth') throw new UsageError(`--topology "${flags.topology}": expected veth (default) or vm`);
   assertRequired(await runChecks());
+  throwIfStopped(controller.signal);
   opts.scenarios.push(...(await userScenarios(files, flags)));
+  throwIfStopped(controller.signal);
   let choice;
   try {
     choice = await chooseGenerator(opts.generatorName);

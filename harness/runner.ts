@@ -419,7 +419,12 @@ async function measureSize(plan: RunPlan, rig: Rig, cx: CaseContext, pktSizeByte
           ...common, state: 'interrupted', reason: `interrupted by ${err.signal} after ${trials.length} of ${plan.trials} trials`, trialsPlanned: plan.trials,
           placement, counterSource: cx.counters, targetRatePps: ratePps, stats: caseStats(trials), trials,
         };
-        emit(partial);
+        try {
+          emit(partial);
+        } catch (writeErr) {
+          // A full disk too: the interruption stays the cause (its exit code), the write failure is said.
+          log.info(`the finished trials of ${label} could not be recorded: ${(writeErr as Error).message}`);
+        }
       }
       throw err;
     }
@@ -501,6 +506,8 @@ async function runScenarioMode(
   } catch (err) {
     // Interrupted, or results.json cannot be written: the run stops, the case is not a failure of its own.
     if (err instanceof InterruptedError || err instanceof OutputWriteError) throw err;
+    // A Ctrl-C or hangup reaches the whole process group: a helper killed by it is the interruption, not a failure.
+    if (signal.aborted) throw new InterruptedError(String(signal.reason));
     const reason = err instanceof Error ? err.message : String(err);
     for (const size of pending) emit({ ...common(size), state: 'failed', stage: 'measure', reason });
   } finally {
@@ -520,18 +527,20 @@ function failureOf(err: unknown): RunFailure {
  * over the cases already on disk, a file no bigger than the one there; if even
  * that fails, say what the file still claims.
  */
-function saveEndStateOnly(outDir: string, results: RunResults, casesOnDisk: number | null, cause: Error, log: RunLog): void {
+function saveEndStateOnly(outDir: string, results: RunResults, onDisk: RunResults | null, cause: Error, log: RunLog): void {
   const file = path.join(outDir, RESULTS_FILE);
-  if (casesOnDisk === null) {
+  if (onDisk === null) {
     log.info(`${file} was never written (${cause.message})`);
     return;
   }
   try {
-    writeResults(outDir, { ...results, cases: results.cases.slice(0, casesOnDisk) });
-    const lost = results.cases.length - casesOnDisk;
+    // The record last written (calibration, lab, cases as they were then) with only the end state changed.
+    const { state, finishedAt, failure } = results;
+    writeResults(outDir, { ...onDisk, state, finishedAt, ...(failure ? { failure } : {}) });
+    const lost = results.cases.length - onDisk.cases.length;
     log.info(`${file} says the run ${results.state}${lost ? `; ${lost} case(s) measured after the last write could not be recorded` : ''}`);
   } catch (err) {
-    log.info(`${file} could not be updated (${(err as Error).message}): it still says state 'running' with ${casesOnDisk} case(s); the run ${results.state}`);
+    log.info(`${file} could not be updated (${(err as Error).message}): it still says state 'running' with ${onDisk.cases.length} case(s); the run ${results.state}`);
   }
 }
 
@@ -574,22 +583,24 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     cases: [],
   };
   for (const w of results.environment.warnings ?? []) log.info(`warning: ${w}`);
+  throwIfAborted(signal); // stopped before anything was taken: the --out stays free
   try {
     mkdirSync(plan.outDir, { recursive: true });
   } catch (err) {
     throw new OutputWriteError(plan.outDir, err);
   }
   writeResults(plan.outDir, results, { first: true }); // refused (exit 2) if the directory holds a run: nothing else taken yet
-  registerRun(runId);
-  stack.push('run registry', async () => unregisterRun(runId));
-  /** The cases results.json on disk holds: when the full record no longer fits (disk full), the end state goes on those. */
-  let casesOnDisk: number | null = results.cases.length;
+  /** The record results.json holds: when the full record no longer fits (disk full), the end state goes on that one. */
+  let onDisk: RunResults | null = structuredClone(results);
   let failed: unknown;
   const save = (r: RunResults) => {
     writeResults(plan.outDir, r);
-    casesOnDisk = r.cases.length;
+    onDisk = structuredClone(r);
   };
   try {
+    // Inside the try: a record that cannot be written still ends the run as failed in results.json.
+    registerRun(runId);
+    stack.push('run registry', async () => unregisterRun(runId));
     throwIfAborted(signal); // stopped before anything was built: say so, build nothing
     if (plan.progRunOnly) {
       results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log, plan.work);
@@ -652,10 +663,11 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     }
     results.state = 'complete';
   } catch (err) {
-    if (err instanceof InterruptedError) results.state = 'interrupted';
+    // A helper killed by the same Ctrl-C/hangup fails first: the signal is the cause (its exit code), not a failure.
+    failed = err instanceof InterruptedError || !signal.aborted ? err : new InterruptedError(String(signal.reason));
+    if (failed instanceof InterruptedError) results.state = 'interrupted';
     else Object.assign(results, { state: 'failed', failure: failureOf(err) });
-    failed = err;
-    throw err;
+    throw failed;
   } finally {
     const failures = await stack.releaseAll();
     for (const f of failures) log.info(`cleanup of ${f.what} failed: ${String(f.error)}`);
@@ -663,10 +675,10 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     try {
       save(results);
     } catch (err) {
-      if (!(err instanceof OutputWriteError)) throw err;
       // A run that ended well but cannot record it has failed; a run that failed already keeps its first cause.
       if (failed === undefined) Object.assign(results, { state: 'failed', failure: failureOf(err) });
-      saveEndStateOnly(plan.outDir, results, casesOnDisk, err, log);
+      if (err instanceof OutputWriteError) saveEndStateOnly(plan.outDir, results, onDisk, err, log);
+      else log.info(`results.json could not be updated: ${(err as Error).message}`);
       if (failed === undefined) throw err;
     }
   }

@@ -3,7 +3,7 @@
  * helper and BPF objects on the lab hosts. */
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chooseGenerator } from '../../drivers/generators.ts';
@@ -17,8 +17,9 @@ import { parseScenarioFile } from '../../scenarios/scenario-file.ts';
 import { BenchError, EXIT, InterruptedError, MissingCapabilityError, UsageError } from '../errors.ts';
 import { expandLabPlan, parseLabConfig, renderLabPlan, type LabPlan } from '../lab-config.ts';
 import { assertLabReady, checkLab, labChecksExit, renderLabChecks, type LabChecks } from '../lab-rig.ts';
-import { loadResults } from '../results-io.ts';
-import { checkOutDir } from '../out-dir.ts';
+import { loadResults, RESULTS_FILE_NAME } from '../results-io.ts';
+import { checkOutDir, outDirForRun } from '../out-dir.ts';
+import { DutLockedError } from '../dut-lock.ts';
 import type { RunResults } from '../result-schema.ts';
 import { parseRate } from '../run-options.ts';
 import { runBench, type RunPlan } from '../runner.ts';
@@ -90,10 +91,12 @@ async function closeConnections(plan: LabPlan): Promise<void> {
 export async function cmdRunLab(flags: LabRunFlags, cx: LabCommandContext): Promise<number> {
   const plan = expandLabPlan(parseLabConfig(flags.config)); // every problem at once, exit 2
   // --out, or a new run directory under the config's output: checked like any --out, before anything.
-  const outDir = path.resolve(flags.out ?? path.join(plan.outDir, runDirName()));
+  const wantedOutDir = path.resolve(flags.out ?? path.join(plan.outDir, runDirName()));
   const outErrors: string[] = [];
-  checkOutDir(outDir, { flag: flags.out !== undefined ? '--out' : `output (${plan.outDir}) of the lab config, run directory`, ownFiles: [] }, outErrors);
+  checkOutDir(wantedOutDir, { flag: flags.out !== undefined ? '--out' : `output (${plan.outDir}) of the lab config, run directory`, ownFiles: [] }, outErrors);
   if (outErrors.length) throw new UsageError(outErrors.join('\n'));
+  // Like a local run: a given --out that holds a run is refused at once; the default moves on to a free name.
+  const outDir = outDirForRun(wantedOutDir, flags.out !== undefined);
   const forced = flags.forceInterface ?? [];
   try {
     if (flags.dryRun) {
@@ -109,6 +112,8 @@ export async function cmdRunLab(flags: LabRunFlags, cx: LabCommandContext): Prom
     // Before the run exists: a refusal or a lab that is not ready creates nothing (no out dir, no results file).
     const checks = await checkLab(plan, forced);
     assertLabReady(checks);
+    const { signal } = cx.abortOnSignals();
+    if (signal.aborted) throw new InterruptedError(String(signal.reason)); // stopped during the checks: nothing taken
     return await runLab(plan, { ...flags, out: outDir }, cx, checks);
   } finally {
     await closeConnections(plan);
@@ -158,11 +163,13 @@ async function runLab(plan: LabPlan, flags: LabRunFlags, cx: LabCommandContext, 
   const controller = cx.abortOnSignals();
   let results: RunResults | undefined;
   let interrupted: InterruptedError | undefined;
+  const outDirExisted = existsSync(outDir);
   try {
     results = await runBench(runPlan, { info: cx.log }, controller.signal);
   } catch (err) {
     if (!(err instanceof InterruptedError)) {
-      // Refused before any case (the DUT lock): the partial results file says why it stopped.
+      // Refused by the DUT lock (exit 3): a refusal creates nothing, so the --out stays free for the retry.
+      if (err instanceof DutLockedError) releaseRefusedOutDir(outDir, outDirExisted);
       throw err;
     }
     interrupted = err;
@@ -170,12 +177,26 @@ async function runLab(plan: LabPlan, flags: LabRunFlags, cx: LabCommandContext, 
   results ??= loadResults(outDir).results;
   await printRunOutcome(outDir, results, Boolean(flags.json), cx.log);
   if (interrupted) return interrupted.exitCode;
+  // A signal while the reports were written: the run is complete, but the caller asked to stop (as a local run).
+  if (controller.signal.aborted) return new InterruptedError(String(controller.signal.reason)).exitCode;
   const runExit = results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok;
   if (!baseline) return runExit;
   cx.log(`comparing with the baseline ${baseline}${plan.thresholds.length ? ` (fail on: ${plan.thresholds.join('; ')})` : ' (no thresholds in the config: informative only)'}`);
   const compareExit = runCompare([baseline, outDir], { failOn: plan.thresholds, metrics: 'xdpPps', alpha: String(plan.alpha), format: flags.json ? 'json' : 'terminal', out: outDir });
   // A regression (or a baseline that cannot be compared) is what a nightly gate acts on.
   return compareExit !== EXIT.ok ? compareExit : runExit;
+}
+
+/** The results.json a refused run claimed, and its directory when the run made it (and nothing else is in it). */
+function releaseRefusedOutDir(outDir: string, existed: boolean): void {
+  rmSync(path.join(outDir, RESULTS_FILE_NAME), { force: true });
+  if (!existed) {
+    try {
+      rmdirSync(outDir);
+    } catch {
+      /* not empty: something else is there; leave it */
+    }
+  }
 }
 
 /* ---- bench lab prepare ---- */

@@ -6,16 +6,18 @@
  * configure its NICs for generic XDP on veth). Every address is inside
  * namespaces this file creates (198.18.220-223.0/24). */
 import test from 'ava';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runOn } from '../../drivers/ssh.ts';
+import { DUT_LOCK_DIR } from '../../harness/dut-lock.ts';
 import { REPO_ROOT } from '../../harness/paths.ts';
 import type { RunResults } from '../../harness/result-schema.ts';
 import { BENCH } from '../e2e/helpers.ts';
+import { startLockHolder } from './lock-holder-process.ts';
 import { labHostYaml, sshdAvailable, startSshd, TEST_NETNS_PREFIX, type SshdFixture } from './sshd-fixture.ts';
 
 const unavailable = await sshdAvailable();
@@ -226,4 +228,24 @@ test.serial('a dropped SSH connection mid-run: the case fails with the cause, th
   if (c.state === 'failed') t.regex(c.reason, /SSH connection to dut1 was lost/);
   t.deepEqual(await leftoversOn(dut!, DUT_IF), []);
   t.deepEqual(await leftoversOn(gen!, GEN_IF), []);
+});
+
+test.serial('a DUT held by another run: exit 3 naming the holder, and the --out stays free (a refusal creates nothing)', async (t) => {
+  if (unavailable) return t.fail(`needs ${unavailable}`);
+  t.timeout(180_000);
+  const children: ResultPromise[] = [];
+  // The "hosts" share this machine's /run: another run's holder of dut1's lock on the DUT port.
+  const holder = await startLockHolder(DUT_LOCK_DIR, 'dut1', DUT_IF, 'cccc0003', children);
+  const out = path.join(dir, 'dut-busy');
+  try {
+    const r = await benchInCtl(['run', '--config', path.join(dir, 'lab.yaml'), '--out', out], 120_000);
+    t.is(r.exitCode, 3, r.all);
+    t.regex(r.all, /cccc0003/, 'the holder is named');
+    t.false(existsSync(out), 'the refused run left no out dir: the same --out works once the DUT is free');
+    t.deepEqual(await leftoversOn(dut!, DUT_IF), []);
+  } finally {
+    holder.child.stdin?.end();
+    await holder.child;
+    rmSync(lockFile(), { force: true });
+  }
 });
