@@ -4,7 +4,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { SCENARIOS } from '../scenarios/builtin.ts';
 import { chooseGenerator, GENERATORS, GENERATOR_NAMES } from '../drivers/generators.ts';
-import { BenchError, EXIT, InterruptedError, MissingCapabilityError, STOP_SIGNALS, UsageError, type StopSignal } from './errors.ts';
+import { EXIT, InterruptedError, MissingCapabilityError, STOP_SIGNALS, UsageError, type StopSignal } from './errors.ts';
 import { assertRequired, runChecks } from './preflight.ts';
 import { findLeftovers, removeLeftovers } from './run-registry.ts';
 import { newRunId, runBench, type RunPlan } from './runner.ts';
@@ -20,14 +20,13 @@ import { ALL_MODES, type RunResults } from './result-schema.ts';
 import { harnessVersion } from './environment.ts';
 import { REPO_ROOT } from './paths.ts';
 import { listScenarioFiles, parseScenarioFile } from '../scenarios/scenario-file.ts';
-import { writeReports } from './report-files.ts';
-import { renderTerminalTable } from '../reports/terminal-table.ts';
 import { loadResults } from './results-io.ts';
 import { registerCompareCommand } from './commands/compare.ts';
 import { registerHistoryCommand } from './commands/history.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { cmdRunLab, registerLabCommand } from './commands/lab.ts';
 import { printRunOutcome } from './commands/run-output.ts';
+import { describeError } from './report-error.ts';
 
 const started = performance.now();
 function log(line: string): void {
@@ -100,11 +99,10 @@ async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags, waitS: number)
     if (err instanceof InterruptedError) return err.exitCode;
     throw err;
   }
-  const reportFiles = await writeReports(opts.outDir, outcome.results);
-  if (flags.json) process.stdout.write(`${JSON.stringify(outcome.results, null, 2)}\n`);
-  else process.stdout.write(`${renderTerminalTable(outcome.results)}\n`);
-  log(`results (emulated, guest kernel ${outcome.results.environment.guestKernel}): ${reportFiles.join(', ')}`);
-  return outcome.guestExitCode;
+  log(`results are emulated (guest kernel ${outcome.results.environment.guestKernel})`);
+  // As a local run: a full disk is said in one line and recorded; a signal while the reports were written keeps its code.
+  await printRunOutcome(opts.outDir, outcome.results, Boolean(flags.json), log);
+  return stoppedExitCode(controller.signal) ?? outcome.guestExitCode;
 }
 
 async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<number> {
@@ -354,17 +352,9 @@ async function main(): Promise<void> {
  * BenchError with its documented exit code, anything else as an internal error.
  */
 function reportError(err: unknown): number {
-  const debug = process.env.XDPB_DEBUG === '1';
-  if (err instanceof BenchError) {
-    process.stderr.write(`bench: ${err.message}\n${debug && err.stack ? `${err.stack}\n` : ''}`);
-    return err.exitCode;
-  }
-  const e = err instanceof Error ? err : new Error(String(err));
-  const errno = (e as NodeJS.ErrnoException).code;
-  const firstLine = e.message.split('\n')[0] ?? '';
-  process.stderr.write(`bench: internal error: ${e.name}${errno && !firstLine.includes(errno) ? ` ${errno}` : ''}: ${firstLine}` +
-    `${debug ? `\n${e.stack ?? ''}` : ' (a bug in xdp bench: run again with XDPB_DEBUG=1 for the stack trace, and report it)'}\n`);
-  return EXIT.runFailure;
+  const { text, exitCode } = describeError(err, process.env.XDPB_DEBUG === '1');
+  process.stderr.write(text);
+  return exitCode;
 }
 
 // Errors outside the command's own promise chain (a child's event handler, a timer) get the same treatment.

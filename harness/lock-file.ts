@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { InterruptedError } from './errors.ts';
+import { InterruptedError, MissingCapabilityError } from './errors.ts';
 import { processAlive } from './process-alive.ts';
 
 /** flock(1)'s exit code when the lock is held (-E). */
@@ -108,7 +108,7 @@ function flockFd(fd: number, waitS: number, signal?: AbortSignal): Promise<boole
     child.on('error', (err) => {
       clearTimeout(guard);
       signal?.removeEventListener('abort', onAbort);
-      reject(new Error(`flock could not be started (util-linux): ${err.message}`));
+      reject(new MissingCapabilityError(`flock(1) could not be started (${err.message}): install util-linux (apt-get install util-linux)`));
     });
     child.on('close', (code, sig) => {
       clearTimeout(guard);

@@ -209,7 +209,7 @@ test.serial('a good results file passes the same commands (the table is not refu
   t.is(r.exitCode, EXIT.ok, String(r.stderr));
 });
 
-test.serial('an error no check foresaw is one line without a stack trace; XDPB_DEBUG=1 adds the stack', async (t) => {
+test.serial('a write error deep in a writer (report.json is a directory) is one line naming it; XDPB_DEBUG=1 adds the stack', async (t) => {
   // A file the report writes is a directory: the atomic rename fails (EISDIR) deep in the writer.
   const out = at('report-json-is-a-dir');
   mkdirSync(path.join(out, 'report.json'), { recursive: true });
