@@ -606,8 +606,6 @@ static int cmd_attach(struct args *a)
 out:
 	if (a->pin_dir && a->obj)
 		unpin_first(obj, a->pin_dir, &undo, pinned ? INT_MAX : 0, pinned ? INT_MAX : 0);
-	if (a->prog)
-		close(prog_fd);
 out_undone:
 	bpf_object__close(obj);
 	free(undo.by_name);
