@@ -179,6 +179,35 @@ test('a remainder below zero is a counting problem: held at 0, noted, flagged on
   t.regex(v2.notes.join('\n'), /beyond the tolerance/);
 });
 
+test('an exception counter that went backwards is a counting problem, counted as 0, never a negative rate', (t) => {
+  // The real window with the first sample's aborted counts above the last's (a count read wrong, or the map replaced).
+  const end = ABORTED_WINDOW[ABORTED_WINDOW.length - 1]!.exceptions!;
+  const backwards = ABORTED_WINDOW.map((s, i) => i > 0 ? s : { ...s, exceptions: s.exceptions!.map((row, slot) => slot === 0 ? end[0]!.map((v) => v + 1000) : row) });
+  const tr = trialOf(backwards);
+  t.is(tr.exceptions!.abortedPps, 0);
+  t.true([tr.exceptions!.abortedPps, tr.exceptions!.invalidActionPps, tr.exceptions!.txErrorPps, tr.exceptions!.redirectErrorPps, ...tr.exceptions!.perCpuPps].every((v) => v >= 0));
+  t.true(Object.values(tr.actionPps).every((v) => v >= 0));
+  const p = tr.countingProblems!.find((c) => c.rate === 'xdp tracepoint count (aborted)');
+  t.truthy(p, JSON.stringify(tr.countingProblems));
+  t.true(p!.remainderPps < 0);
+  const v = judgeCase({ trials: [tr], expect: { kind: 'mixed' }, generatorCpus: [0], dutNapiCpu: 1, tolerance: 0.05, cvLimit: 0.1 });
+  t.regex(v.notes.join('\n'), /trial 1: xdp tracepoint count \(aborted\) worked out as -\d+ pps, a remainder below zero: a counting problem/);
+});
+
+test('exceptions read at one end of the window only (exceptionsError): no exception figure, the actions as if never sampled', (t) => {
+  const last = ABORTED_WINDOW.length - 1;
+  const failed = ABORTED_WINDOW.map((s, i) => {
+    if (i < last) return s;
+    const { exceptions: _e, ...rest } = s;
+    return { ...rest, exceptionsError: 'reading xdpb_exceptions slot 0: Bad file descriptor' };
+  });
+  const tr = trialOf(failed);
+  const without = trialOf(ABORTED_WINDOW.map(({ exceptions: _e, ...rest }) => rest));
+  t.is(tr.exceptions, undefined);
+  t.deepEqual(tr.actionPps, without.actionPps);
+  t.true(Object.values(tr.actionPps).every((v) => v >= 0));
+});
+
 test('the built-in programs count themselves: exception counts are recorded, the actions untouched', (t) => {
   const tr = trialOf(ABORTED_WINDOW.map((s) => ({ ...s })), 'program');
   t.is(tr.actionPps.aborted, 0); // bench's xdpb_stats of this capture saw nothing: only the foreign program ran
