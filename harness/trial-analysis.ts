@@ -206,6 +206,7 @@ export function analyseTrial(input: TrialInput): TrialResult {
   // All frames the program handled: an invalid return value is a frame it handled too.
   const xdpPps = XDP_ACTIONS.reduce((s, name) => s + action[name], 0) + invalidPps;
   const exceptions = exceptionRates(a, b, dtS, problems);
+  const exceptionsError = w.find((s) => s.exceptionsError)?.exceptionsError;
   // Per-CPU counts exist only where the program counts itself.
   let perCpuPps: number[] = [];
   if (input.counters === 'program') {
@@ -247,6 +248,7 @@ export function analyseTrial(input: TrialInput): TrialResult {
     samples,
     ...(exceptions ? { exceptions } : {}),
     ...(problems.length ? { countingProblems: problems } : {}),
+    ...(exceptionsError ? { exceptionsError } : {}),
   };
 }
 
@@ -318,6 +320,11 @@ export function judgeCase(v: VerdictInput): Verdict {
       if (beyond) flags.add('sources-disagree');
       notes.push(`trial ${t.index + 1}: ${p.rate} worked out as ${p.remainderPps.toFixed(0)} pps, a remainder below zero: a counting problem (${beyond ? 'beyond' : 'within'} the tolerance of ${pct(v.tolerance)} of ${t.xdpPps.toFixed(0)} pps), counted as 0, not a figure`);
     }
+  }
+  const uncounted = v.trials.filter((t) => t.exceptionsError);
+  if (uncounted.length) {
+    const why = [...new Set(uncounted.map((t) => t.exceptionsError!))].join('; ');
+    notes.push(`xdp exception tracepoints not counted in trial ${uncounted.map((t) => t.index + 1).join(', ')} (${why}): for a program that does not count itself, aborted and invalid actions are counted as drop, and failed TX/redirects may be counted as another action`);
   }
   const exc = v.trials.filter((t) => t.exceptions).map((t) => t.exceptions!);
   if (exc.length) {

@@ -209,6 +209,10 @@ test('exceptions read at one end of the window only (exceptionsError): no except
   t.is(tr.exceptions, undefined);
   t.deepEqual(tr.actionPps, without.actionPps);
   t.true(Object.values(tr.actionPps).every((v) => v >= 0));
+  // The reason goes on the trial and, as a note, on the case (the reports print a case's notes).
+  t.is(tr.exceptionsError, 'reading xdpb_exceptions slot 0: Bad file descriptor');
+  const v = judgeCase({ trials: [tr, { ...without, index: 1 }], expect: { kind: 'mixed' }, generatorCpus: [0], dutNapiCpu: 1, tolerance: 0.05, cvLimit: 0.1 });
+  t.regex(v.notes.join('\n'), /xdp exception tracepoints not counted in trial 1 \(reading xdpb_exceptions slot 0: Bad file descriptor\): for a program that does not count itself, aborted and invalid actions are counted as drop/);
 });
 
 test('the built-in programs count themselves: exception counts are recorded, the actions untouched', (t) => {
