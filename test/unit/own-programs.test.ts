@@ -25,7 +25,7 @@ import { findDistortions, readBpfStatsEnabled } from '../../harness/distortions.
 import type { CaseResult } from '../../harness/result-schema.ts';
 import type { Scenario } from '../../scenarios/builtin.ts';
 
-const fixture = (name: string) => JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures', `xdpb-load-${name}.json`), 'utf8')) as { stage: string; errno: number; error: string; log?: string };
+const fixture = (name: string) => JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures', `xdpb-load-${name}.json`), 'utf8')) as { stage: string; errno: number; error: string; detail?: string; log?: string };
 const classify = (name: string) => classifyLoadFailure(fixture(name), 'obj.o');
 const TEST_OBJ = (n: string) => path.join(NATIVE_BUILD_DIR, 'test', `${n}.bpf.o`);
 
@@ -50,6 +50,15 @@ test('each kind of load failure gets its own heading and the lines that show it'
   const pin = classify('pin-conflict');
   t.is(pin.kind, 'pin-conflict');
   t.regex(pin.heading, /collides with a pin already in bpffs \(\/sys\/fs\/bpf\/xdpb-fixture\/xdpb_test_stats_map\)/);
+  // The helper's own program pin failing after the load is no by-name map collision.
+  const exists = classify('pin-program-exists');
+  t.is(exists.kind, 'pin-failed');
+  t.is(exists.heading, 'obj.o loaded, but a program could not be pinned at /sys/fs/bpf/xdpb-fixture/prog_drop_counted_pinned: File exists (errno 17)');
+  t.regex(exists.hint!, /already there: another load used this pin dir/);
+  const long = classify('pin-program-too-long');
+  t.is(long.kind, 'pin-failed');
+  t.regex(long.heading, /^obj\.o loaded, but a program could not be pinned at \S+: File name too long \(errno 36\)$/);
+  t.regex(long.hint!, /PATH_MAX/);
   const type = classify('untyped-section');
   t.is(type.kind, 'program-type');
   t.regex(type.heading, /section "prog"/);
