@@ -79,6 +79,11 @@ for (const [section, frags] of [['xdp/guard', false], ['xdp.frags/guard', true]]
   });
 }
 
+test.serial('a section that only starts like xdp.frags (xdp.fragsX) loads as XDP without frags', async (t) => {
+  const { cases } = await okRun(t, ['--program', OBJ('frags_lookalike'), '--expect', 'pass']);
+  for (const c of cases) t.deepEqual(c.program?.loadedAsXdp, { section: 'xdp.fragsX', frags: false });
+});
+
 test.serial('two untyped programs and no --prog/--section: both named, exit 2', async (t) => {
   const r = await run(t, ['run', '--program', OBJ('legacy_guard'), '--out', outDir('own-two')]);
   t.is(r.exitCode, 2);

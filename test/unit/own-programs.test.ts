@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { classifyLoadFailure } from '../../harness/load-failure.ts';
 import { errorText, meaningfulLines } from '../../harness/libbpf-log.ts';
-import { pickXdpProgram } from '../../harness/user-program.ts';
+import { isFragsSection, pickXdpProgram } from '../../harness/user-program.ts';
 import { planMapSizes, parseCpuList, DEFAULT_MAX_ENTRIES } from '../../harness/map-sizing.ts';
 import { checkBpfElf, slowHelpersOf } from '../../harness/bpf-elf.ts';
 import { parseScenarioFile, ScenarioFileError } from '../../scenarios/scenario-file.ts';
@@ -243,6 +243,13 @@ test('actionMix: shares of what the program returned, invalid actions named, "-"
   const invalid = { ...tr, actionPps: { aborted: 0, drop: 0, pass: 0, tx: 0, redirect: 0 }, exceptions: { ...tr.exceptions!, abortedPps: 0, invalidActionPps: tr.xdpPps } };
   t.is(actionMix({ state: 'ok', trials: [invalid] } as unknown as CaseResult), 'invalid 100 %');
   t.is(actionMix({ state: 'skipped' } as unknown as CaseResult), '-');
+});
+
+test('isFragsSection: xdp.frags and xdp.frags/..., not a section that only starts like it', (t) => {
+  t.true(isFragsSection('xdp.frags'));
+  t.true(isFragsSection('xdp.frags/guard'));
+  t.false(isFragsSection('xdp.fragsX'));
+  t.false(isFragsSection('xdp/guard'));
 });
 
 test('planPlacement: --threads decoupled while a CPU is left for the DUT, else coupled and why', (t) => {
