@@ -202,6 +202,19 @@ test.serial('a failed program pin in a fresh pin dir removes the by-name pins li
   t.deepEqual(readdirSync(parent), []);
 });
 
+test.serial('sample with a trace object libbpf refuses: exceptionsError in libbpf\'s words (its own errors are 4000+), every sample', async (t) => {
+  const notBpf = path.join(SCRATCH, 'not-bpf.o');
+  writeFileSync(notBpf, 'not an ELF file\n');
+  const r = await san(t, XDPB, ['sample', '--interval-ms', '10', '--max-samples', '2', '--snmp', `a=${NS}`, '--trace-obj', notBpf, '--trace-prog-id', '1']);
+  t.is(r.exitCode, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { exceptions?: unknown; exceptionsError?: string });
+  t.is(lines.length, 2);
+  for (const l of lines) {
+    t.is(l.exceptions, undefined);
+    t.is(l.exceptionsError, `loading ${notBpf}: BPF object format invalid`);
+  }
+});
+
 test.serial('a pin path longer than PATH_MAX is refused (ENAMETOOLONG), not cut, and leaves nothing behind', async (t) => {
   // Nested 250-byte directories bring the pin directory to ~4,080 bytes: DIR/prog_NAME no longer fits.
   let dir = `${PINS}/long`;
