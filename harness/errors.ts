@@ -107,6 +107,8 @@ export class KernelRefusalError extends BenchError {
   /** strerror's text as the helper gave it (libbpf's own numbers: see libbpf-log.ts). */
   readonly error: string;
   readonly kernelMessage: string | undefined;
+  /** The helper's detail: the path, name or argument the stage failed on. */
+  readonly detail: string | undefined;
   /** The libbpf/verifier log tail the helper returned. */
   readonly log: string | undefined;
   constructor(stage: string, errno: number, error: string, kernelMessage: string | undefined, detail: string | undefined, log: string | undefined) {
@@ -121,6 +123,7 @@ export class KernelRefusalError extends BenchError {
     this.errno = errno;
     this.error = error;
     this.kernelMessage = kernelMessage;
+    this.detail = detail;
     this.log = log;
   }
 }

@@ -6,7 +6,7 @@ import { errorText, meaningfulLines } from './libbpf-log.ts';
 
 export type LoadFailureKind =
   | 'invalid-object' | 'btf' | 'missing-kfunc' | 'missing-helper' | 'map-create'
-  | 'pin-conflict' | 'program-type' | 'verifier' | 'other';
+  | 'pin-conflict' | 'pin-failed' | 'program-type' | 'verifier' | 'other';
 
 export interface LoadFailure {
   kind: LoadFailureKind;
@@ -22,7 +22,16 @@ interface FailureFacts {
   stage: string;
   errno: number;
   error: string;
+  /** The path or name the stage failed on. */
+  detail?: string;
   log?: string;
+}
+
+/** Why the helper could not pin a program or map of its own (not one libbpf pinned by name). */
+function pinHint(errno: number): string | undefined {
+  if (errno === 17) return 'a pin of that name is already there: another load used this pin dir';
+  if (errno === 36) return "the pin path is longer than the kernel's PATH_MAX (4,096 bytes): use a shorter pin directory";
+  return undefined;
 }
 
 /** The verifier's own lines: between BEGIN/END PROG LOAD LOG, without the state dumps' noise. */
@@ -50,7 +59,13 @@ export function classifyLoadFailure(f: FailureFacts, objectName: string): LoadFa
     return { kind: 'missing-helper', heading: `${objectName} calls ${what}`, lines: verifierLines(lines, 4) };
   }
   const pin = find(/couldn't reuse pinned map at '([^']+)'|already has pin path '([^']+)'/);
-  if (pin || f.stage === 'pin-map' || f.stage === 'pin-program') {
+  if (!pin && (f.stage === 'pin-program' || f.stage === 'pin-map')) {
+    // The helper's own pins, made after the load: not a by-name map's collision.
+    const what = f.stage === 'pin-program' ? 'a program' : 'a map';
+    const hint = pinHint(f.errno);
+    return { kind: 'pin-failed', heading: `${objectName} loaded, but ${what} could not be pinned${f.detail ? ` at ${f.detail}` : ''}: ${errorText(f.errno, f.error)} (errno ${f.errno})`, lines: matching(/pin/), ...(hint ? { hint } : {}) };
+  }
+  if (pin) {
     const where = pin ? (pin[1] ?? pin[2]) : undefined;
     return { kind: 'pin-conflict', heading: `${objectName}: a map pinned by name collides with a pin already in bpffs${where ? ` (${where})` : ''}`, lines: matching(/pin/), hint: 'another load of an incompatible map is pinned there' };
   }
@@ -77,6 +92,6 @@ export function classifyLoadFailure(f: FailureFacts, objectName: string): LoadFa
 
 /** The failure as text: heading, indented lines, hint. */
 export function describeLoadFailure(err: KernelRefusalError, objectName: string): string {
-  const f = classifyLoadFailure({ stage: err.stage, errno: err.errno, error: err.error, log: err.log }, objectName);
+  const f = classifyLoadFailure({ stage: err.stage, errno: err.errno, error: err.error, detail: err.detail, log: err.log }, objectName);
   return [f.heading + (f.lines.length ? ':' : ''), ...f.lines.map((l) => `    ${l}`), ...(f.hint ? [`  (${f.hint})`] : [])].join('\n');
 }

@@ -27,6 +27,9 @@ export const NSIM_BPF_MAX_KEYS = 2;
 
 export const NO_DATAPATH_REASON = 'netdevsim verifies and offloads the program but has no datapath: no packets, no pps';
 
+/** Numbers each check's pin dir: two scenarios whose programs share a name must not share one (EEXIST). */
+let offloadChecks = 0;
+
 export interface OffloadCheckInput {
   device: OffloadCheckDevice;
   /** Where the DUT lives: the netdevsim port is moved into this namespace. */
@@ -67,7 +70,7 @@ export async function checkOffloadAttach(input: OffloadCheckInput, cases: CaseCo
     try {
       answer = await attachProgram(target, {
         objectPath: input.objectPath, programName: input.programName, offloadMaxEntries: NSIM_BPF_MAX_KEYS,
-        pinDir: path.join(input.pinRoot, `offload-check-${input.programName}`), ...(input.load ? { load: input.load } : {}),
+        pinDir: path.join(input.pinRoot, `offload-check-${++offloadChecks}-${input.programName}`), ...(input.load ? { load: input.load } : {}),
       });
     } catch (err) {
       if (!(err instanceof KernelRefusalError)) throw err;

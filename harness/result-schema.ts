@@ -69,6 +69,8 @@ export interface TrialResult {
   exceptions?: { abortedPps: number; invalidActionPps: number; txErrorPps: number; redirectErrorPps: number; perCpuPps: number[] };
   /** Counter disagreements of this trial (a remainder rate below zero, held at 0): a counting problem, not a figure. */
   countingProblems?: CountingProblem[];
+  /** Why the xdp tracepoints could not be counted in (part of) this trial's window (no tracefs, attach or map read failed). */
+  exceptionsError?: string;
 }
 
 /** A rate worked out as a remainder of other counters that came out below zero. */

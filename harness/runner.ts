@@ -297,6 +297,7 @@ async function trafficWindow(plan: RunPlan, rig: Rig, sampler: Sampler, ports: P
   }
 }
 
+let offloadLoads = 0;
 /** Attaches the DUT program in `mode` and decouples it from the generator when planned. */
 async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: XdpMode, stack: CleanupStack): Promise<{ progId: number; progTag: string }> {
   const t = rig.topology;
@@ -305,7 +306,7 @@ async function attachDut(plan: RunPlan, rig: Rig, program: LoadedProgram, mode: 
   let attached;
   if (mode === 'offload') {
     // An offloaded program is bound to its device at load time: same object file, own load.
-    const pinDir = path.join(rig.pinRoot, `offload-${path.basename(program.programPin)}`);
+    const pinDir = path.join(rig.pinRoot, `offload-${++offloadLoads}-${path.basename(program.programPin)}`); // scenarios may share a program name
     attached = await attachProgram(target, { objectPath: program.objectPath, programName: program.programName, pinDir, ...(program.load ? { load: program.load } : {}) }, host);
   } else {
     attached = await attachProgram(target, { pin: program.programPin }, host);

@@ -127,6 +127,8 @@ const DRIVER_XDP_PACKETS = /^rx_queue_\d+_xdp_packets$/;
  */
 function rates(source: CounterSource, a: RawSample, b: RawSample): { dtS: number; action: Record<XdpAction, number>; invalidPps: number; problems: CountingProblem[] } {
   const dtS = (b.tNs - a.tNs) / 1e9;
+  // Exceptions read at one end only (a failed read: exceptionsError) would count every exception ever as this window's.
+  if (!a.exceptions !== !b.exceptions) [a, b] = [withoutExceptions(a), withoutExceptions(b)];
   const ta = actionCounts(source, a);
   const tb = actionCounts(source, b);
   const problems: CountingProblem[] = [];
@@ -140,17 +142,35 @@ function rates(source: CounterSource, a: RawSample, b: RawSample): { dtS: number
   return { dtS, action, invalidPps: rate(INVALID_ACTION, 'invalid action'), problems };
 }
 
-/** Exception and redirect-error rates between two samples, with their per-CPU split; null without tracepoint counters. */
-function exceptionRates(a: RawSample, b: RawSample, dtS: number): NonNullable<TrialResult['exceptions']> | null {
+function withoutExceptions(s: RawSample): RawSample {
+  const { exceptions: _dropped, ...rest } = s;
+  return rest;
+}
+
+const TRACE_SLOT_NAMES = ['aborted', 'drop', 'pass', 'tx', 'redirect', 'invalid action', 'redirect error'];
+
+/**
+ * Exception and redirect-error rates between two samples, with their per-CPU
+ * split; null without tracepoint counters. The counters only grow: a slot that
+ * went backwards on any CPU is a counting problem (recorded in `problems`),
+ * counted as 0, never a negative figure.
+ */
+function exceptionRates(a: RawSample, b: RawSample, dtS: number, problems: CountingProblem[]): NonNullable<TrialResult['exceptions']> | null {
   if (!a.exceptions || !b.exceptions) return null;
-  const slot = (i: number) => b.exceptions![i]!.reduce((s, v, cpu) => s + v - (a.exceptions![i]![cpu] ?? 0), 0) / dtS;
   const cpus = b.exceptions[0]?.length ?? 0;
+  const deltas = b.exceptions.map((row, i) => row.map((v, cpu) => v - (a.exceptions![i]?.[cpu] ?? 0)));
+  const backwards = deltas.map((row) => row.filter((d) => d < 0).reduce((s, d) => s + d, 0));
+  backwards.forEach((sum, i) => {
+    if (sum < 0) problems.push({ rate: `xdp tracepoint count (${TRACE_SLOT_NAMES[i] ?? `slot ${i}`})`, remainderPps: sum / dtS });
+  });
+  const ok = (i: number) => backwards[i] === 0;
+  const slot = (i: number) => (ok(i) ? deltas[i]!.reduce((s, d) => s + d, 0) / dtS : 0);
   return {
     abortedPps: slot(XDP_ACTIONS.indexOf('aborted')),
     invalidActionPps: slot(TRACE_INVALID_ACTION),
     txErrorPps: slot(XDP_ACTIONS.indexOf('tx')),
     redirectErrorPps: Math.max(slot(XDP_ACTIONS.indexOf('redirect')), slot(TRACE_REDIRECT_ERR)),
-    perCpuPps: Array.from({ length: cpus }, (_, cpu) => b.exceptions!.reduce((s, row, i) => s + row[cpu]! - (a.exceptions![i]![cpu] ?? 0), 0) / dtS),
+    perCpuPps: Array.from({ length: cpus }, (_, cpu) => deltas.reduce((s, row, i) => s + (ok(i) ? row[cpu]! : 0), 0) / dtS),
   };
 }
 
@@ -185,7 +205,8 @@ export function analyseTrial(input: TrialInput): TrialResult {
   const { dtS, action, invalidPps, problems } = rates(input.counters, a, b);
   // All frames the program handled: an invalid return value is a frame it handled too.
   const xdpPps = XDP_ACTIONS.reduce((s, name) => s + action[name], 0) + invalidPps;
-  const exceptions = exceptionRates(a, b, dtS);
+  const exceptions = exceptionRates(a, b, dtS, problems);
+  const exceptionsError = w.find((s) => s.exceptionsError)?.exceptionsError;
   // Per-CPU counts exist only where the program counts itself.
   let perCpuPps: number[] = [];
   if (input.counters === 'program') {
@@ -227,6 +248,7 @@ export function analyseTrial(input: TrialInput): TrialResult {
     samples,
     ...(exceptions ? { exceptions } : {}),
     ...(problems.length ? { countingProblems: problems } : {}),
+    ...(exceptionsError ? { exceptionsError } : {}),
   };
 }
 
@@ -298,6 +320,11 @@ export function judgeCase(v: VerdictInput): Verdict {
       if (beyond) flags.add('sources-disagree');
       notes.push(`trial ${t.index + 1}: ${p.rate} worked out as ${p.remainderPps.toFixed(0)} pps, a remainder below zero: a counting problem (${beyond ? 'beyond' : 'within'} the tolerance of ${pct(v.tolerance)} of ${t.xdpPps.toFixed(0)} pps), counted as 0, not a figure`);
     }
+  }
+  const uncounted = v.trials.filter((t) => t.exceptionsError);
+  if (uncounted.length) {
+    const why = [...new Set(uncounted.map((t) => t.exceptionsError!))].join('; ');
+    notes.push(`xdp exception tracepoints not counted in trial ${uncounted.map((t) => t.index + 1).join(', ')} (${why}): for a program that does not count itself, aborted and invalid actions are counted as drop, and failed TX/redirects may be counted as another action`);
   }
   const exc = v.trials.filter((t) => t.exceptions).map((t) => t.exceptions!);
   if (exc.length) {

@@ -26,6 +26,9 @@ export function sha256File(file: string): string {
 /** libbpf's sections for XDP programs run by a cpumap/devmap entry (expected attach BPF_XDP_CPUMAP/DEVMAP). */
 const MAP_PROGRAM_SECTION = /^xdp(?:\.frags)?\/(cpumap|devmap)\b/;
 
+/** "xdp.frags" or "xdp.frags/...": a program that takes multi-buffer frames (native/xdpb.c apply_as_xdp matches the same). */
+export const isFragsSection = (section: string) => section === 'xdp.frags' || section.startsWith('xdp.frags/');
+
 type Programs = { programs: Pick<ObjectInspection['programs'][number], 'name' | 'section' | 'type'>[] };
 
 /**
@@ -115,7 +118,7 @@ export async function prepareUserScenario(input: UserScenarioInput): Promise<Sce
   const program = inspection.programs.find((p) => p.name === pick.name)!;
   const load: UserObjectLoad = {
     mapSizes: planMapSizes(inspection.maps, input.maps, possibleCpus()),
-    ...(pick.asXdp ? { asXdp: { section: program.section, frags: program.section.startsWith('xdp.frags') } } : {}),
+    ...(pick.asXdp ? { asXdp: { section: program.section, frags: isFragsSection(program.section) } } : {}),
     slowHelpers: slowHelpersOf(input.objectPath, program.helperIds),
   };
   await ensureBpffs();

@@ -283,7 +283,8 @@ static int apply_as_xdp(struct bpf_object *obj, const struct args *a)
 			int err = bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
 			if (!err)
 				err = bpf_program__set_expected_attach_type(p, BPF_XDP);
-			if (!err && !strncmp(bpf_program__section_name(p), "xdp.frags", 9))
+			const char *sec = bpf_program__section_name(p);
+			if (!err && (!strcmp(sec, "xdp.frags") || !strncmp(sec, "xdp.frags/", 10)))
 				err = bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_HAS_FRAGS);
 			if (err)
 				return fail("as-xdp", -err, a->as_xdp);
@@ -297,11 +298,23 @@ static int apply_as_xdp(struct bpf_object *obj, const struct args *a)
 	return 0;
 }
 
+/* What a load found in its pin dir before it ran, so that undoing it removes
+ * only what it made: libbpf pins LIBBPF_PIN_BY_NAME maps (and creates the
+ * dir) during the load, and reuses a by-name pin that was already there. */
+enum { PIN_NOT_BY_NAME, PIN_BY_NAME_NEW, PIN_BY_NAME_REUSED };
+
+struct pin_undo {
+	bool dir_existed;
+	int nmaps;
+	unsigned char *by_name; /* per map, in object order: PIN_NOT_BY_NAME, PIN_BY_NAME_NEW or _REUSED */
+};
+
 /* Opens F with maps pinned by name (LIBBPF_PIN_BY_NAME) under pin_root
  * (NULL: such maps are not pinned at all, never at the root of /sys/fs/bpf),
  * applies --set knobs, map sizes and --as-xdp, optionally binds every program
  * to an offload device, and loads it. */
-static struct bpf_object *open_and_load(const struct args *a, int offload_ifindex, const char *pin_root, int *status)
+static struct bpf_object *open_and_load(const struct args *a, int offload_ifindex, const char *pin_root,
+					struct pin_undo *undo, int *status)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_root);
 	struct bpf_object *obj = bpf_object__open_file(a->obj, &oo);
@@ -366,8 +379,27 @@ static struct bpf_object *open_and_load(const struct args *a, int offload_ifinde
 			bpf_map__set_ifindex(m, offload_ifindex);
 		}
 	}
+	if (undo) {
+		struct bpf_map *m;
+		int n = 0;
+		bpf_object__for_each_map(m, obj)
+			n++;
+		undo->by_name = calloc(n ? n : 1, 1);
+		if (!undo->by_name) {
+			*status = fail("load-object", ENOMEM, a->obj);
+			bpf_object__close(obj);
+			return NULL;
+		}
+		undo->nmaps = n;
+		n = 0;
+		bpf_object__for_each_map(m, obj) {
+			const char *pp = bpf_map__pin_path(m);
+			undo->by_name[n++] = !pp ? PIN_NOT_BY_NAME : access(pp, F_OK) ? PIN_BY_NAME_NEW : PIN_BY_NAME_REUSED;
+		}
+	}
 	int err = bpf_object__load(obj);
 	if (err) {
+		/* libbpf unpins the by-name maps it pinned; the dir it made stays */
 		*status = fail("load-object", -err, a->obj);
 		bpf_object__close(obj);
 		return NULL;
@@ -384,46 +416,57 @@ static void tag_hex(const struct bpf_prog_info *info, char out[BPF_TAG_SIZE * 2 
 		sprintf(out + 2 * i, "%02x", info->tag[i]);
 }
 
-/* Undoes the first nprogs/nmaps pins of pin_all (in its order), and DIR if it made it:
- * a failed load leaves nothing behind, and never removes pins it did not make. */
-static void unpin_first(struct bpf_object *obj, const char *dir, bool made_dir, int nprogs, int nmaps)
+/* Undoes the first nprogs/nmaps pins of pin_all (in its order), the by-name
+ * pins the load made, and DIR if the load made it: a failed load leaves nothing
+ * behind, and never removes pins it did not make. obj NULL: only DIR. */
+static void unpin_first(struct bpf_object *obj, const char *dir, const struct pin_undo *undo, int nprogs, int nmaps)
 {
 	char path[PATH_MAX];
 	struct bpf_program *p;
 	struct bpf_map *m;
+	int i = 0;
 
-	bpf_object__for_each_program(p, obj) {
-		if (nprogs <= 0)
-			break;
-		if (bpf_program__fd(p) < 0)
-			continue;
-		if (!format_path(path, sizeof(path), "%s/prog_%s", dir, bpf_program__name(p)))
-			unlink(path);
-		nprogs--;
-	}
-	bpf_object__for_each_map(m, obj) {
-		if (nmaps <= 0)
-			break;
-		if (strchr(bpf_map__name(m), '.') || bpf_map__fd(m) < 0)
-			continue;
-		bpf_map__unpin(m, NULL);
-		nmaps--;
-	}
-	if (made_dir)
+	if (obj)
+		bpf_object__for_each_program(p, obj) {
+			if (nprogs <= 0)
+				break;
+			if (bpf_program__fd(p) < 0)
+				continue;
+			if (!format_path(path, sizeof(path), "%s/prog_%s", dir, bpf_program__name(p)))
+				unlink(path);
+			nprogs--;
+		}
+	if (obj)
+		bpf_object__for_each_map(m, obj) {
+			int by_name = i < undo->nmaps ? undo->by_name[i] : PIN_BY_NAME_REUSED; /* unknown: keep */
+			i++;
+			if (strchr(bpf_map__name(m), '.') || bpf_map__fd(m) < 0)
+				continue;
+			if (by_name == PIN_BY_NAME_NEW) {
+				bpf_map__unpin(m, NULL);
+			} else if (by_name == PIN_NOT_BY_NAME && nmaps > 0) {
+				if (!format_path(path, sizeof(path), "%s/map_%s", dir, bpf_map__name(m)))
+					unlink(path);
+				nmaps--;
+			}
+		}
+	if (!undo->dir_existed)
 		rmdir(dir);
 }
 
 /* Pins every program and map under DIR; prints the load answer to `out` (NULL: silent). */
-static int pin_all(struct bpf_object *obj, const char *dir, FILE *out)
+static int pin_all(struct bpf_object *obj, const char *dir, const struct pin_undo *undo, FILE *out)
 {
 	char path[PATH_MAX]; /* the kernel's limit; longer is refused (ENAMETOOLONG), never cut */
 	struct bpf_program *p;
 	struct bpf_map *m;
 	int err, status, nprogs = 0, nmaps = 0;
 
-	bool made_dir = mkdir(dir, 0700) == 0;
-	if (!made_dir && errno != EEXIST)
-		return fail("pin", errno, dir);
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		status = fail("pin", errno, dir);
+		unpin_first(obj, dir, undo, 0, 0);
+		return status;
+	}
 	/* The answer is built in memory: a failure half-way prints only the failure. */
 	char *buf = NULL;
 	size_t buf_len = 0;
@@ -470,7 +513,7 @@ static int pin_all(struct bpf_object *obj, const char *dir, FILE *out)
 			status = fail("pin-map", -err, path);
 			goto undo;
 		}
-		nmaps++;
+		nmaps += !by_name; /* by-name pins are the load's: undone by what it found before */
 		fprintf(o, "%s{\"name\":", first ? "" : ",");
 		json_str(o, n);
 		fprintf(o, ",\"pin\":");
@@ -488,7 +531,7 @@ undo:
 	if (o)
 		fclose(o);
 	free(buf);
-	unpin_first(obj, dir, made_dir, nprogs, nmaps);
+	unpin_first(obj, dir, undo, nprogs, nmaps);
 	return status;
 }
 
@@ -497,11 +540,14 @@ static int cmd_load(struct args *a)
 	int status = 0;
 	if (!a->obj || !a->pin_dir)
 		return usage("load needs --obj and --pin-dir");
-	struct bpf_object *obj = open_and_load(a, 0, a->pin_dir, &status);
+	struct pin_undo undo = { .dir_existed = access(a->pin_dir, F_OK) == 0 };
+	struct bpf_object *obj = open_and_load(a, 0, a->pin_dir, &undo, &status);
 	if (!obj)
-		return status;
-	status = pin_all(obj, a->pin_dir, stdout);
+		unpin_first(NULL, a->pin_dir, &undo, 0, 0);
+	else
+		status = pin_all(obj, a->pin_dir, &undo, stdout);
 	bpf_object__close(obj);
+	free(undo.by_name);
 	return status;
 }
 
@@ -517,6 +563,8 @@ static int cmd_attach(struct args *a)
 		return usage("--offload-max-entries N (N >= 1) applies to an offload load only (--obj, --mode offload)");
 	if ((status = resolve_dev(a->netns, a->dev, &ifindex)))
 		return status;
+	struct pin_undo undo = { .dir_existed = a->pin_dir && access(a->pin_dir, F_OK) == 0 };
+	bool pinned = false;
 	if (a->prog) {
 		prog_fd = bpf_obj_get(a->prog);
 		if (prog_fd < 0)
@@ -524,31 +572,44 @@ static int cmd_attach(struct args *a)
 	} else if (a->obj && a->prog_name) {
 		/* Offload needs its own load: the kernel binds an offloaded
 		 * program to the device when it is loaded. */
-		obj = open_and_load(a, flag == XDP_FLAGS_HW_MODE ? ifindex : 0, a->pin_dir, &status);
+		obj = open_and_load(a, flag == XDP_FLAGS_HW_MODE ? ifindex : 0, a->pin_dir, a->pin_dir ? &undo : NULL,
+				    &status);
 		if (!obj)
-			return status;
+			goto out;
 		struct bpf_program *p = bpf_object__find_program_by_name(obj, a->prog_name);
-		if (!p)
-			return fail("find-program", ENOENT, a->prog_name);
+		if (!p) {
+			status = fail("find-program", ENOENT, a->prog_name);
+			goto out;
+		}
 		prog_fd = bpf_program__fd(p);
-		if (a->pin_dir && (status = pin_all(obj, a->pin_dir, NULL)))
-			return status;
+		if (a->pin_dir) {
+			if ((status = pin_all(obj, a->pin_dir, &undo, NULL)))
+				goto out_undone; /* pin_all undid its own pins */
+			pinned = true;
+		}
 	} else {
 		return usage("attach needs --prog PIN, or --obj and --prog-name");
 	}
 	/* UPDATE_IF_NOEXIST: never replace a program someone else attached. */
 	err = bpf_xdp_attach(ifindex, prog_fd, flag | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
-	if (err)
-		return fail("attach", -err, a->dev);
+	if (err) {
+		status = fail("attach", -err, a->dev);
+		goto out;
+	}
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 	char tag[BPF_TAG_SIZE * 2 + 1] = "";
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) == 0)
 		tag_hex(&info, tag);
 	printf("{\"ok\":true,\"ifindex\":%d,\"progId\":%u,\"progTag\":\"%s\"}\n", ifindex, info.id, tag);
-	if (obj)
-		bpf_object__close(obj); /* the attachment keeps the program alive */
-	return 0;
+	goto out_undone; /* the attachment keeps the program alive; the pins stay */
+out:
+	if (a->pin_dir && a->obj)
+		unpin_first(obj, a->pin_dir, &undo, pinned ? INT_MAX : 0, pinned ? INT_MAX : 0);
+out_undone:
+	bpf_object__close(obj);
+	free(undo.by_name);
+	return status;
 }
 
 static int cmd_detach(struct args *a)
@@ -1131,7 +1192,9 @@ static void open_trace_source(const struct args *a, struct trace_source *t)
 	int err = (int)libbpf_get_error(t->obj);
 	snprintf(knob, sizeof(knob), "xdpb_prog_id=%lld", a->trace_prog_id);
 	if (err || (err = set_rodata(t->obj, knob)) || (err = bpf_object__load(t->obj))) {
-		snprintf(t->error, sizeof(t->error), "loading %s: %s", a->trace_obj, strerror(err < 0 ? -err : err));
+		char why[128];
+		libbpf_strerror(err, why, sizeof(why)); /* also libbpf's own errors (4000+), which strerror cannot name */
+		snprintf(t->error, sizeof(t->error), "loading %s: %s", a->trace_obj, why);
 		close_trace_source(t);
 		return;
 	}
@@ -1139,8 +1202,10 @@ static void open_trace_source(const struct args *a, struct trace_source *t)
 	bpf_object__for_each_program(p, t->obj) {
 		struct bpf_link *l = bpf_program__attach(p);
 		if ((err = (int)libbpf_get_error(l)) || t->nlinks >= TRACE_MAX_LINKS) {
+			char why[128];
+			libbpf_strerror(err ? err : -E2BIG, why, sizeof(why));
 			snprintf(t->error, sizeof(t->error), "attaching %s to its tracepoint: %s", bpf_program__section_name(p),
-				 strerror(err ? -err : E2BIG));
+				 why);
 			if (!err)
 				bpf_link__destroy(l);
 			close_trace_source(t);
@@ -1148,7 +1213,13 @@ static void open_trace_source(const struct args *a, struct trace_source *t)
 		}
 		t->links[t->nlinks++] = l;
 	}
-	t->map_fd = bpf_map__fd(bpf_object__find_map_by_name(t->obj, "xdpb_exceptions"));
+	struct bpf_map *m = bpf_object__find_map_by_name(t->obj, "xdpb_exceptions");
+	if (!m || bpf_map__fd(m) < 0) {
+		snprintf(t->error, sizeof(t->error), "%s has no loaded map xdpb_exceptions", a->trace_obj);
+		close_trace_source(t);
+		return;
+	}
+	t->map_fd = bpf_map__fd(m);
 }
 
 static void emit_trace(struct trace_source *t, int ncpus)
@@ -1158,14 +1229,26 @@ static void emit_trace(struct trace_source *t, int ncpus)
 		json_str(stdout, t->error);
 		return;
 	}
-	__u64 *vals = calloc(ncpus, sizeof(*vals));
+	/* All slots are read before anything is printed: a failed read gives this
+	 * sample the reason, never zeros (the next sample's delta would go negative). */
+	__u64 *vals = calloc((size_t)ncpus * XDPB_TRACE_SLOTS, sizeof(*vals));
+	char why[160] = "";
+	if (!vals)
+		snprintf(why, sizeof(why), "reading xdpb_exceptions: %s", strerror(ENOMEM));
+	for (__u32 slot = 0; vals && slot < XDPB_TRACE_SLOTS && !why[0]; slot++)
+		if (bpf_map_lookup_elem(t->map_fd, &slot, vals + (size_t)slot * ncpus))
+			snprintf(why, sizeof(why), "reading xdpb_exceptions slot %u: %s", slot, strerror(errno));
+	if (why[0]) {
+		printf(",\"exceptionsError\":");
+		json_str(stdout, why);
+		free(vals);
+		return;
+	}
 	printf(",\"exceptions\":[");
 	for (__u32 slot = 0; slot < XDPB_TRACE_SLOTS; slot++) {
-		memset(vals, 0, sizeof(*vals) * ncpus);
-		bpf_map_lookup_elem(t->map_fd, &slot, vals);
 		printf("%s[", slot ? "," : "");
 		for (int c = 0; c < ncpus; c++)
-			printf("%s%llu", c ? "," : "", (unsigned long long)vals[c]);
+			printf("%s%llu", c ? "," : "", (unsigned long long)vals[(size_t)slot * ncpus + c]);
 		printf("]");
 	}
 	printf("]");
@@ -1456,7 +1539,7 @@ static int cmd_gen(struct args *a)
 	snprintf(rate, sizeof(rate), "xdpb_rate_pps_per_cpu=%lld", a->rate_pps / ncpu);
 	a->sets[a->nsets++] = flows; /* parse_args left room for these two */
 	a->sets[a->nsets++] = rate;
-	obj = open_and_load(a, 0, NULL, &status);
+	obj = open_and_load(a, 0, NULL, NULL, &status);
 	if (!obj)
 		goto out;
 	struct bpf_program *p = bpf_object__find_program_by_name(obj, "xdp_gen_tx");

@@ -79,6 +79,11 @@ for (const [section, frags] of [['xdp/guard', false], ['xdp.frags/guard', true]]
   });
 }
 
+test.serial('a section that only starts like xdp.frags (xdp.fragsX) loads as XDP without frags', async (t) => {
+  const { cases } = await okRun(t, ['--program', OBJ('frags_lookalike'), '--expect', 'pass']);
+  for (const c of cases) t.deepEqual(c.program?.loadedAsXdp, { section: 'xdp.fragsX', frags: false });
+});
+
 test.serial('two untyped programs and no --prog/--section: both named, exit 2', async (t) => {
   const r = await run(t, ['run', '--program', OBJ('legacy_guard'), '--out', outDir('own-two')]);
   t.is(r.exitCode, 2);
@@ -148,7 +153,7 @@ for (const [prog, slot] of [['returns_aborted', 'abortedPps'], ['returns_invalid
   });
 }
 
-test.serial('the exception tracepoints never fire on the fast path: zero for XDP_DROP at full rate, the figure unchanged', async (t) => {
+test.serial('the exception tracepoints never fire for XDP_DROP at full rate: every exception rate is 0 in native mode', async (t) => {
   const out = outDir('own-drop');
   const r = await run(t, ['run', 'drop-all', '--modes', 'native', ...QUICK, '--out', out]);
   t.is(r.exitCode, 0, String(r.stderr));

@@ -154,6 +154,67 @@ test.serial('load pins every program and map; attach native and generic, query, 
   t.is(inspect.exitCode, 0);
 });
 
+const PINNED_MAPS_OBJECT = path.join(NATIVE_BUILD_DIR, 'test', 'pinned_maps.bpf.o');
+const BY_NAME = ['xdpb_test_filter_ports', 'xdpb_test_stats_map'];
+
+test.serial('attach --obj failing after the load (no such program, or a program already attached) frees the object and leaves no pins or dir', async (t) => {
+  const nope = await san(t, XDPB, ['attach', '--obj', BENCH_OBJECT, '--prog-name', 'nope', '--pin-dir', `${PINS}/att-nope`, '--netns', NS, '--dev', S1, '--mode', 'generic']);
+  t.is(nope.exitCode, 1, nope.stdout);
+  t.like(lastJson(nope), { ok: false, stage: 'find-program', errno: 2 });
+  t.false(existsSync(`${PINS}/att-nope`));
+  // A program already on the device: UPDATE_IF_NOEXIST refuses (EBUSY) after libbpf pinned the by-name maps and made the dir.
+  const held = await san(t, XDPB, ['attach', '--obj', BENCH_OBJECT, '--prog-name', 'xdp_pass', '--netns', NS, '--dev', S1, '--mode', 'generic']);
+  t.is(held.exitCode, 0, held.stdout);
+  try {
+    const busy = await san(t, XDPB, ['attach', '--obj', PINNED_MAPS_OBJECT, '--prog-name', 'drop_counted_pinned', '--pin-dir', `${PINS}/att-busy`, '--netns', NS, '--dev', S1, '--mode', 'generic']);
+    t.is(busy.exitCode, 1, busy.stdout);
+    t.like(lastJson(busy), { ok: false, stage: 'attach' });
+    t.false(existsSync(`${PINS}/att-busy`), 'the by-name pins and the dir libbpf made are removed');
+  } finally {
+    await san(t, XDPB, ['detach', '--netns', NS, '--dev', S1, '--mode', 'generic']);
+  }
+});
+
+test.serial('a failed pin in a reused pin dir keeps the by-name pins and the dir that were there before', async (t) => {
+  const dir = `${PINS}/reused`;
+  const first = await san(t, XDPB, ['load', '--obj', PINNED_MAPS_OBJECT, '--pin-dir', dir]);
+  t.is(first.exitCode, 0, first.stdout);
+  const before = readdirSync(dir).sort();
+  t.deepEqual(before, ['prog_drop_counted_pinned', ...BY_NAME]);
+  // The second load reuses the by-name maps, then its program pin collides (EEXIST): only its own pins go.
+  const again = await san(t, XDPB, ['load', '--obj', PINNED_MAPS_OBJECT, '--pin-dir', dir]);
+  t.is(again.exitCode, 1, again.stdout);
+  t.like(lastJson(again), { ok: false, stage: 'pin-program', errno: 17 });
+  t.deepEqual(readdirSync(dir).sort(), before);
+});
+
+test.serial('a failed program pin in a fresh pin dir removes the by-name pins libbpf made at load, and the dir', async (t) => {
+  // A 4,071-byte dir: DIR/xdpb_test_filter_ports (4,094 bytes) is pinned by libbpf, DIR/prog_drop_counted_pinned does not fit.
+  let parent = `${PINS}/byname`;
+  while (parent.length < 4071 - 251) parent = `${parent}/${'d'.repeat(250)}`;
+  mkdirSync(parent, { recursive: true });
+  const dir = `${parent}/${'p'.repeat(4071 - parent.length - 1)}`;
+  t.is(dir.length, 4071);
+  const r = await san(t, XDPB, ['load', '--obj', PINNED_MAPS_OBJECT, '--pin-dir', dir]);
+  t.is(r.exitCode, 1, r.stdout);
+  t.like(lastJson(r), { ok: false, stage: 'pin-program', errno: 36 });
+  t.false(existsSync(dir), existsSync(dir) ? `left: ${readdirSync(dir).join(', ')}` : '');
+  t.deepEqual(readdirSync(parent), []);
+});
+
+test.serial('sample with a trace object libbpf refuses: exceptionsError in libbpf\'s words (its own errors are 4000+), every sample', async (t) => {
+  const notBpf = path.join(SCRATCH, 'not-bpf.o');
+  writeFileSync(notBpf, 'not an ELF file\n');
+  const r = await san(t, XDPB, ['sample', '--interval-ms', '10', '--max-samples', '2', '--snmp', `a=${NS}`, '--trace-obj', notBpf, '--trace-prog-id', '1']);
+  t.is(r.exitCode, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { exceptions?: unknown; exceptionsError?: string });
+  t.is(lines.length, 2);
+  for (const l of lines) {
+    t.is(l.exceptions, undefined);
+    t.is(l.exceptionsError, `loading ${notBpf}: BPF object format invalid`);
+  }
+});
+
 test.serial('a pin path longer than PATH_MAX is refused (ENAMETOOLONG), not cut, and leaves nothing behind', async (t) => {
   // Nested 250-byte directories bring the pin directory to ~4,080 bytes: DIR/prog_NAME no longer fits.
   let dir = `${PINS}/long`;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { classifyLoadFailure } from '../../harness/load-failure.ts';
 import { errorText, meaningfulLines } from '../../harness/libbpf-log.ts';
-import { pickXdpProgram } from '../../harness/user-program.ts';
+import { isFragsSection, pickXdpProgram } from '../../harness/user-program.ts';
 import { planMapSizes, parseCpuList, DEFAULT_MAX_ENTRIES } from '../../harness/map-sizing.ts';
 import { checkBpfElf, slowHelpersOf } from '../../harness/bpf-elf.ts';
 import { parseScenarioFile, ScenarioFileError } from '../../scenarios/scenario-file.ts';
@@ -25,7 +25,7 @@ import { findDistortions, readBpfStatsEnabled } from '../../harness/distortions.
 import type { CaseResult } from '../../harness/result-schema.ts';
 import type { Scenario } from '../../scenarios/builtin.ts';
 
-const fixture = (name: string) => JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures', `xdpb-load-${name}.json`), 'utf8')) as { stage: string; errno: number; error: string; log?: string };
+const fixture = (name: string) => JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures', `xdpb-load-${name}.json`), 'utf8')) as { stage: string; errno: number; error: string; detail?: string; log?: string };
 const classify = (name: string) => classifyLoadFailure(fixture(name), 'obj.o');
 const TEST_OBJ = (n: string) => path.join(NATIVE_BUILD_DIR, 'test', `${n}.bpf.o`);
 
@@ -50,6 +50,15 @@ test('each kind of load failure gets its own heading and the lines that show it'
   const pin = classify('pin-conflict');
   t.is(pin.kind, 'pin-conflict');
   t.regex(pin.heading, /collides with a pin already in bpffs \(\/sys\/fs\/bpf\/xdpb-fixture\/xdpb_test_stats_map\)/);
+  // The helper's own program pin failing after the load is no by-name map collision.
+  const exists = classify('pin-program-exists');
+  t.is(exists.kind, 'pin-failed');
+  t.is(exists.heading, 'obj.o loaded, but a program could not be pinned at /sys/fs/bpf/xdpb-fixture/prog_drop_counted_pinned: File exists (errno 17)');
+  t.regex(exists.hint!, /already there: another load used this pin dir/);
+  const long = classify('pin-program-too-long');
+  t.is(long.kind, 'pin-failed');
+  t.regex(long.heading, /^obj\.o loaded, but a program could not be pinned at \S+: File name too long \(errno 36\)$/);
+  t.regex(long.hint!, /PATH_MAX/);
   const type = classify('untyped-section');
   t.is(type.kind, 'program-type');
   t.regex(type.heading, /section "prog"/);
@@ -179,6 +188,42 @@ test('a remainder below zero is a counting problem: held at 0, noted, flagged on
   t.regex(v2.notes.join('\n'), /beyond the tolerance/);
 });
 
+test('an exception counter that went backwards is a counting problem, counted as 0, never a negative rate', (t) => {
+  // The real window with the first sample's aborted counts above the last's (a count read wrong, or the map replaced).
+  const end = ABORTED_WINDOW[ABORTED_WINDOW.length - 1]!.exceptions!;
+  const backwards = ABORTED_WINDOW.map((s, i) => i > 0 ? s : { ...s, exceptions: s.exceptions!.map((row, slot) => slot === 0 ? end[0]!.map((v) => v + 1000) : row) });
+  const tr = trialOf(backwards);
+  t.is(tr.exceptions!.abortedPps, 0);
+  t.true([tr.exceptions!.abortedPps, tr.exceptions!.invalidActionPps, tr.exceptions!.txErrorPps, tr.exceptions!.redirectErrorPps, ...tr.exceptions!.perCpuPps].every((v) => v >= 0));
+  t.true(Object.values(tr.actionPps).every((v) => v >= 0));
+  const p = tr.countingProblems!.find((c) => c.rate === 'xdp tracepoint count (aborted)');
+  t.truthy(p, JSON.stringify(tr.countingProblems));
+  t.true(p!.remainderPps < 0);
+  const v = judgeCase({ trials: [tr], expect: { kind: 'mixed' }, generatorCpus: [0], dutNapiCpu: 1, tolerance: 0.05, cvLimit: 0.1 });
+  t.regex(v.notes.join('\n'), /trial 1: xdp tracepoint count \(aborted\) worked out as -\d+ pps, a remainder below zero: a counting problem/);
+});
+
+test('exceptions read at one end of the window only (exceptionsError): no exception figure, the actions as if never sampled', (t) => {
+  // From the middle of the capture on, where the counts are not zero at the window's start.
+  const mid = ABORTED_WINDOW.slice(Math.floor(ABORTED_WINDOW.length / 2));
+  t.true(mid[0]!.exceptions![0]!.some((v) => v > 0));
+  const last = mid.length - 1;
+  const failed = mid.map((s, i) => {
+    if (i < last) return s;
+    const { exceptions: _e, ...rest } = s;
+    return { ...rest, exceptionsError: 'reading xdpb_exceptions slot 0: Bad file descriptor' };
+  });
+  const tr = trialOf(failed);
+  const without = trialOf(mid.map(({ exceptions: _e, ...rest }) => rest));
+  t.is(tr.exceptions, undefined);
+  t.deepEqual(tr.actionPps, without.actionPps);
+  t.true(Object.values(tr.actionPps).every((v) => v >= 0));
+  // The reason goes on the trial and, as a note, on the case (the reports print a case's notes).
+  t.is(tr.exceptionsError, 'reading xdpb_exceptions slot 0: Bad file descriptor');
+  const v = judgeCase({ trials: [tr, { ...without, index: 1 }], expect: { kind: 'mixed' }, generatorCpus: [0], dutNapiCpu: 1, tolerance: 0.05, cvLimit: 0.1 });
+  t.regex(v.notes.join('\n'), /xdp exception tracepoints not counted in trial 1 \(reading xdpb_exceptions slot 0: Bad file descriptor\): for a program that does not count itself, aborted and invalid actions are counted as drop/);
+});
+
 test('the built-in programs count themselves: exception counts are recorded, the actions untouched', (t) => {
   const tr = trialOf(ABORTED_WINDOW.map((s) => ({ ...s })), 'program');
   t.is(tr.actionPps.aborted, 0); // bench's xdpb_stats of this capture saw nothing: only the foreign program ran
@@ -198,6 +243,13 @@ test('actionMix: shares of what the program returned, invalid actions named, "-"
   const invalid = { ...tr, actionPps: { aborted: 0, drop: 0, pass: 0, tx: 0, redirect: 0 }, exceptions: { ...tr.exceptions!, abortedPps: 0, invalidActionPps: tr.xdpPps } };
   t.is(actionMix({ state: 'ok', trials: [invalid] } as unknown as CaseResult), 'invalid 100 %');
   t.is(actionMix({ state: 'skipped' } as unknown as CaseResult), '-');
+});
+
+test('isFragsSection: xdp.frags and xdp.frags/..., not a section that only starts like it', (t) => {
+  t.true(isFragsSection('xdp.frags'));
+  t.true(isFragsSection('xdp.frags/guard'));
+  t.false(isFragsSection('xdp.fragsX'));
+  t.false(isFragsSection('xdp/guard'));
 });
 
 test('planPlacement: --threads decoupled while a CPU is left for the DUT, else coupled and why', (t) => {
