@@ -224,7 +224,7 @@ async function startSampler(plan: RunPlan, rig: Rig, program: LoadedProgram, lab
   const genDevice = { [SOURCE.genDev]: { netns: t.gen0.netns, dev: t.gen0.dev } };
   const dutDevice = { [SOURCE.dutDev]: { netns: t.dut0.netns, dev: t.dut0.dev } };
   const snmp = { [SOURCE.dutStack]: t.dutNetns };
-  // The xdp tracepoints fire only on exception paths: counting them costs the fast path nothing. Local DUT only (trace.bpf.o is not copied to lab hosts).
+  // The xdp tracepoints fire only on exception paths (aborted, invalid action, failed redirect), not per frame on the fast path. Local DUT only (trace.bpf.o is not copied to lab hosts).
   const trace = rig.dutHost.kind === 'local' ? { trace: { object: TRACE_OBJECT, progId: program.progId } } : {};
   if (rig.genHost === rig.dutHost) {
     return CounterSampler.start({ intervalMs: plan.sampleIntervalMs, statsMaps: { ...dutStats, ...rig.sinkStatsPins }, devices: { ...genDevice, ...dutDevice }, snmp, ...trace }, rig.dutHost);
