@@ -2,21 +2,31 @@ import { closeSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeFile
 import path from 'node:path';
 import { OutputWriteError } from './errors.ts';
 
+/** The temp file beside `file` that a write goes through (same directory: the rename is atomic). */
+function tempPathFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+}
+
+/** Writes `data` to `tmp` and syncs it to disk, so the rename or link that follows never exposes a half-written file. */
+function writeSyncedTemp(tmp: string, data: string | Uint8Array): void {
+  writeFileSync(tmp, data);
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Writes via a temp file in the same directory + rename: readers see the old or
  * the new file, never half. On failure (a full disk) the temp file is removed
  * and an OutputWriteError names the file and the errno; the old file stays.
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const tmp = tempPathFor(file);
   try {
-    writeFileSync(tmp, data);
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeSyncedTemp(tmp, data);
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
@@ -30,15 +40,9 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
  * Returns false (nothing written) when the file exists.
  */
 export function writeFileAtomicExclusive(file: string, data: string | Uint8Array): boolean {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const tmp = tempPathFor(file);
   try {
-    writeFileSync(tmp, data);
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeSyncedTemp(tmp, data);
     try {
       linkSync(tmp, file);
     } catch (err) {
