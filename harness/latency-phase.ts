@@ -8,7 +8,7 @@ import { CounterSampler } from '../drivers/counter-sampler.ts';
 import { LATENCY_OBJECT, PROBE_SINK_PROGRAM, REFLECT_PROGRAM } from '../drivers/latency-prober.ts';
 import type { VethTopology } from '../drivers/veth-topology.ts';
 import { attachProgram, detachProgram, loadObject, type LoadedObject } from '../drivers/xdpb-helper.ts';
-import { KernelRefusalError } from './errors.ts';
+import { InterruptedError, KernelRefusalError } from './errors.ts';
 import type { CleanupStack } from './cleanup-stack.ts';
 import { attachDut as attachLabDut, LOAD_CPU, loadFrame, measureLatency, type LatencyLab } from './latency-lab.ts';
 import { liveGenerator } from '../drivers/live-generator.ts';
@@ -74,7 +74,12 @@ async function finishProbeCapture(lab: LatencyLab, c: { file: string; running: R
   return { ok: v.ok, mismatches: v.mismatches, frames: v.frames, sent: v.sent, received: v.received, flows: v.sentFlows };
 }
 
-export async function runLatencyPhase(rig: LatencyRig, p: LatencyPlan, log: { info(line: string): void }): Promise<LatencyRecord[]> {
+/** Ctrl-C between measurements stops the phase (the run is then interrupted), never recorded as a failed load. */
+function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InterruptedError(String(signal.reason));
+}
+
+export async function runLatencyPhase(rig: LatencyRig, p: LatencyPlan, log: { info(line: string): void }, signal?: AbortSignal): Promise<LatencyRecord[]> {
   const t = rig.topology;
   const latency = await loadObject(LATENCY_OBJECT, path.join(rig.pinRoot, 'latency'));
   const gen0 = { netns: t.gen0.netns, dev: t.gen0.dev, mode: 'native' as const };
@@ -84,10 +89,12 @@ export async function runLatencyPhase(rig: LatencyRig, p: LatencyPlan, log: { in
   const statsPin = latency.maps.find((m) => m.name === 'xdpb_stats')!.pin;
   const records: LatencyRecord[] = [];
   for (const mode of p.modes) {
+    stopIfAborted(signal);
     let maxPps: number;
     try {
       maxPps = await measureReflectorMax(lab, statsPin, mode, p.maxMeasureMs);
     } catch (err) {
+      stopIfAborted(signal); // a helper killed by the same Ctrl-C is the interruption
       const refused = err instanceof KernelRefusalError;
       for (const loadFraction of p.loadFractions) {
         records.push({ mode, state: refused ? 'skipped' : 'failed', reason: (err as Error).message, loadFraction, maxPps: null, targetLoadPps: 0, achievedLoadPps: null });
@@ -97,6 +104,7 @@ export async function runLatencyPhase(rig: LatencyRig, p: LatencyPlan, log: { in
     }
     log.info(`latency/${mode}: reflector maximum ${(maxPps / 1e6).toFixed(3)} Mpps`);
     for (const loadFraction of p.loadFractions) {
+      stopIfAborted(signal);
       const targetLoadPps = Math.round(maxPps * loadFraction);
       try {
         // Idle: every probe and reply is visible to tcpdump on gen0; check what really went over the wire.
@@ -109,6 +117,7 @@ export async function runLatencyPhase(rig: LatencyRig, p: LatencyPlan, log: { in
         const us = (ns: number | null) => (ns === null ? '-' : `${(ns / 1e3).toFixed(1)} us`);
         log.info(`latency/${mode} at ${Math.round(loadFraction * 100)} % load: p50 ${us(s.p50Ns)}, p99 ${us(s.p99Ns)}, max ${us(s.maxNs)}, lost ${s.lost}/${s.sent} (${s.timestampSource} timestamps)`);
       } catch (err) {
+        stopIfAborted(signal);
         records.push({ mode, state: 'failed', reason: (err as Error).message, loadFraction, maxPps, targetLoadPps, achievedLoadPps: null });
       }
     }

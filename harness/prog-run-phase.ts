@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { runProgRun, summarizeProgRun, DEFAULT_PROG_RUN } from '../drivers/prog-run.ts';
 import type { Scenario } from '../scenarios/builtin.ts';
+import { InterruptedError } from './errors.ts';
 import { buildUdpFrame } from './frame.ts';
 import { BENCH_OBJECT } from './paths.ts';
 import type { ProgRunRecord } from './result-schema.ts';
@@ -12,9 +13,11 @@ import { workVariant, type Work } from './work-variants.ts';
 const FRAME = { srcMac: '02:58:44:50:00:10', dstMac: '02:58:44:50:00:20', srcIp: '198.18.0.1', dstIp: '198.18.0.2' };
 
 /** Built-in scenarios run their --work variant (as the throughput cases do); a user's program runs as named. */
-export async function runProgRunPhase(scenarios: Scenario[], pktSizeBytes: number, log: { info(line: string): void }, work: Work = 'no-touch'): Promise<ProgRunRecord[]> {
+export async function runProgRunPhase(scenarios: Scenario[], pktSizeBytes: number, log: { info(line: string): void }, work: Work = 'no-touch', signal?: AbortSignal): Promise<ProgRunRecord[]> {
   const records: ProgRunRecord[] = [];
   for (const s of scenarios) {
+    // Ctrl-C between programs: the run is interrupted, not complete.
+    if (signal?.aborted) throw new InterruptedError(String(signal.reason));
     const objectPath = s.object?.path ?? BENCH_OBJECT;
     const frame = buildUdpFrame({ ...FRAME, srcPort: s.srcPort ?? 1024, dstPort: s.dstPort, pktSizeBytes });
     // A redirecting built-in program needs its devmap slot filled to take its real path.

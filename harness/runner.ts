@@ -604,7 +604,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     stack.push('run registry', async () => unregisterRun(runId));
     throwIfAborted(signal); // stopped before anything was built: say so, build nothing
     if (plan.progRunOnly) {
-      results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log, plan.work);
+      results.progRun = await runProgRunPhase(plan.scenarios, plan.pktSizesBytes[0]!, log, plan.work, signal);
       results.state = 'complete';
       return results;
     }
@@ -660,7 +660,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
     if (plan.latency) {
       throwIfAborted(signal);
       if (!rig.veth) throw new Error('--latency runs on the veth topology only');
-      results.latency = await runLatencyPhase({ topology: rig.veth, pinRoot: rig.pinRoot, scratchDir: rig.scratchDir, bench: rig.dut, stack }, plan.latency, log);
+      results.latency = await runLatencyPhase({ topology: rig.veth, pinRoot: rig.pinRoot, scratchDir: rig.scratchDir, bench: rig.dut, stack }, plan.latency, log, signal);
     }
     results.state = 'complete';
   } catch (err) {

@@ -94,3 +94,17 @@ test.serial('SIGKILL: helpers die with the harness, and bench cleanup removes th
   t.is(c.exitCode, 0, String(c.stderr));
   t.deepEqual(await leftoversOf(runId), []);
 });
+
+test.serial('SIGINT during --prog-run: exit 130 and the record says interrupted, not complete (the phase watches the signal)', async (t) => {
+  const out = outDir('sigint-prog-run');
+  // Five programs, one BPF_PROG_TEST_RUN series each: the signal comes after the first.
+  const child = spawnBench(['run', 'drop-all', 'pass-all', 'aborted', 'tx-reflect', 'redirect', '--prog-run', '--out', out]);
+  await waitForStderr(child, /prog-run drop-all \(/);
+  child.kill('SIGINT');
+  const r = await child;
+  t.is(r.exitCode, 130, String(r.stderr));
+  const results = readResults(out);
+  t.is(results.state, 'interrupted');
+  await sleep(200);
+  t.deepEqual(await leftoversOf(results.runId), []);
+});
