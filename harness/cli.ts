@@ -170,22 +170,20 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     // Set by --topology vm too: offload is an attach check on a netdevsim port (harness/offload-attach-check.ts).
     offloadCheck: guest?.offloadDev === 'netdevsim' ? 'netdevsim' : undefined,
   };
-  let results: RunResults | undefined;
   // Held until the measuring is done; reports are rendered after.
-  const stoppedEarly = await withRunLock({ runId, argv: plan.argv, waitS, signal: controller.signal, log }, async () => {
+  const outcome = await withRunLock({ runId, argv: plan.argv, waitS, signal: controller.signal, log }, async (): Promise<{ results: RunResults } | { exitCode: number }> => {
     plan.outDir = opts.outDir = outDirForRun(opts.outDir, flags.out !== undefined);
     try {
-      results = await runBench(plan, { info: log }, controller.signal);
-      return null;
+      return { results: await runBench(plan, { info: log }, controller.signal) };
     } catch (err) {
       if (!(err instanceof InterruptedError)) throw err;
       // Interrupted: the results written so far (after every case) are the record.
-      results = recordedResults(opts.outDir);
-      return results ? null : err.exitCode;
+      const results = recordedResults(opts.outDir);
+      return results ? { results } : { exitCode: err.exitCode };
     }
   });
-  if (stoppedEarly !== null) return stoppedEarly;
-  if (!results) throw new Error('bench run: no results after the run'); // unreachable: runBench returned or recordedResults read them
+  if (!('results' in outcome)) return outcome.exitCode;
+  const { results } = outcome;
   await printRunOutcome(opts.outDir, results, Boolean(flags.json), log);
   // A signal while the reports were written: the run is complete, but the caller asked to stop.
   return stoppedExitCode(controller.signal) ?? (results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok);

@@ -114,13 +114,14 @@ export async function cmdRunLab(flags: LabRunFlags, cx: LabCommandContext): Prom
     assertLabReady(checks);
     const { signal } = cx.abortOnSignals();
     if (signal.aborted) throw new InterruptedError(String(signal.reason)); // stopped during the checks: nothing taken
-    return await runLab(plan, { ...flags, out: outDir }, cx, checks);
+    return await runLab(plan, flags, outDir, cx, checks);
   } finally {
     await closeConnections(plan);
   }
 }
 
-async function runLab(plan: LabPlan, flags: LabRunFlags, cx: LabCommandContext, checked: LabChecks): Promise<number> {
+/** `outDir`: chosen and checked by cmdRunLab (given --out, or a free name under the config's output). */
+async function runLab(plan: LabPlan, flags: LabRunFlags, outDir: string, cx: LabCommandContext, checked: LabChecks): Promise<number> {
   const baseline = flags.baseline ? path.resolve(flags.baseline) : plan.baselineDir;
   const scenarios = await labScenarios(plan, plan.roles.dut.host.kind === 'local');
   const generator = await labGenerator(plan);
@@ -132,7 +133,6 @@ async function runLab(plan: LabPlan, flags: LabRunFlags, cx: LabCommandContext, 
   const rateErrors: string[] = [];
   const rate = parseRate(plan.rate, rateErrors);
   if (rateErrors.length) throw new UsageError(rateErrors.join('\n'));
-  const outDir = path.resolve(flags.out ?? path.join(plan.outDir, runDirName()));
   cx.log(`lab ${plan.name}: ${plan.totals.cases} cases; generator ${generator.driver.name} on ${genHost.name} (CPUs ${generatorCpus.join(',')}), DUT ${plan.roles.dut.interfaces[0]!.name} on ${plan.roles.dut.host.name}; results in ${outDir}`);
   const runPlan: RunPlan = {
     scenarios,
