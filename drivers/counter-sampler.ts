@@ -2,7 +2,7 @@
  * stats, link stats (/proc/net/dev) and ethtool stats of each device at the
  * same instant, on a fixed schedule, and on demand (a byte on its stdin). */
 import readline from 'node:readline';
-import { XDPB_HELPER } from '../harness/paths.ts';
+import { XDPB_HELPER } from '../ground/paths.ts';
 import { localHost, type Host, type HostProcess } from './host.ts';
 import { refusalFrom, type HelperFailure } from './xdpb-helper.ts';
 

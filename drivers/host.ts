@@ -3,8 +3,8 @@
  * (a lab host has them in its benchDir, put there by `bench lab prepare`). */
 import { execa, type ResultPromise } from 'execa';
 import path from 'node:path';
-import { localExec, type Exec } from '../harness/host-exec.ts';
-import { BENCH_OBJECT, GEN_OBJECT, XDPB_HELPER } from '../harness/paths.ts';
+import { localExec, type Exec } from './host-exec.ts';
+import { BENCH_OBJECT, GEN_OBJECT, XDPB_HELPER } from '../ground/paths.ts';
 import { remoteExec, spawnOn, sshArgv, type SshTarget } from './ssh.ts';
 
 /** A long-running command: its stdout streams, stdin stays open (its liveness channel over SSH). */

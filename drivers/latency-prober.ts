@@ -15,10 +15,12 @@
  *    gen0 does no harm and keeps the reflected load out of gen0's stack.
  */
 import path from 'node:path';
-import { run } from '../harness/exec.ts';
-import { BenchError, EXIT, KernelRefusalError } from '../harness/errors.ts';
-import { NATIVE_BUILD_DIR } from '../harness/paths.ts';
+import { run } from '../ground/exec.ts';
+import { BenchError, EXIT, KernelRefusalError } from '../ground/errors.ts';
+import { NATIVE_BUILD_DIR } from '../ground/paths.ts';
 import { parseHelperAnswer } from './xdpb-helper.ts';
+import type { TimestampKind, TimestampSource } from '../ground/result-schema.ts';
+export type { TimestampKind, TimestampSource } from '../ground/result-schema.ts';
 
 export const XDPB_LAT = path.join(NATIVE_BUILD_DIR, 'xdpb-lat');
 export const LATENCY_OBJECT = path.join(NATIVE_BUILD_DIR, 'latency.bpf.o');
@@ -29,10 +31,6 @@ export const PROBE_SINK_PROGRAM = 'xdp_probe_sink';
 export const PROBE_MAGIC = 0x58445060;
 /** Background load as fractions of the measured maximum (the issue's default). */
 export const DEFAULT_LOAD_FRACTIONS: readonly number[] = [0, 0.1, 0.5, 0.9];
-
-export type TimestampKind = 'hardware' | 'software' | 'user';
-/** What the RTTs were computed from: one kind on both sides, or `mixed` (see the per-side counts). */
-export type TimestampSource = TimestampKind | 'mixed' | 'none';
 
 export interface ProbeOptions {
   netns: string;
@@ -169,120 +167,6 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
   const out = await run(probeArgv(o), { timeoutMs: Math.ceil(scheduleMs) + 15_000, okExitCodes: [0, 1] });
   if (out.exitCode === 2) throw new ProbeOutputError(`usage: ${out.stderr.trim()}`);
   return parseProbeOutput(out.stdout);
-}
-
-/* ---- statistics over the RTTs ---- */
-
-/** Nearest-rank percentile of an ascending list (always an observed value); NaN for an empty list. */
-export function percentile(sortedAscending: readonly number[], p: number): number {
-  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be 0..100, got ${p}`);
-  const n = sortedAscending.length;
-  if (n === 0) return Number.NaN;
-  // p * n first, and rounded to 1e-9: 99.9 / 100 * 1000 is 999.0000000000001 in floating point.
-  const rank = Math.max(1, Math.ceil(Math.round(((p * n) / 100) * 1e9) / 1e9));
-  return sortedAscending[Math.min(n, rank) - 1]!;
-}
-
-export interface HistogramBucket {
-  /** Inclusive lower and exclusive upper bound. */
-  lowNs: number;
-  highNs: number;
-  count: number;
-}
-
-/**
- * HDR-style log-linear histogram: each power of two is split into
- * `subBuckets` equal buckets, so a bucket is at most 1/subBuckets of its
- * value wide (12.5 % with the default 8). Only non-empty buckets are listed,
- * ascending. Values below 1 ns (a clock step can make one) share [0, 1).
- */
-export interface LatencyHistogram {
-  kind: 'log-linear';
-  unit: 'ns';
-  subBucketsPerPowerOfTwo: number;
-  buckets: HistogramBucket[];
-}
-
-export function latencyHistogram(values: readonly number[], subBuckets = 8): LatencyHistogram {
-  if (!Number.isInteger(subBuckets) || subBuckets < 1 || subBuckets > 1024) throw new RangeError('subBuckets must be an integer 1..1024');
-  const counts = new Map<string, HistogramBucket>();
-  for (const v of values) {
-    let low: number;
-    let high: number;
-    if (!(v >= 1)) {
-      [low, high] = [0, 1];
-    } else {
-      const base = 2 ** Math.floor(Math.log2(v));
-      const width = base / subBuckets;
-      const sub = Math.min(subBuckets - 1, Math.floor((v - base) / width));
-      [low, high] = [base + sub * width, base + (sub + 1) * width];
-    }
-    const key = `${low}`;
-    const b = counts.get(key);
-    if (b) b.count++;
-    else counts.set(key, { lowNs: low, highNs: high, count: 1 });
-  }
-  return { kind: 'log-linear', unit: 'ns', subBucketsPerPowerOfTwo: subBuckets, buckets: [...counts.values()].sort((a, b) => a.lowNs - b.lowNs) };
-}
-
-export interface LatencySummary {
-  /** Replies the figures are computed from. */
-  n: number;
-  sent: number;
-  lost: number;
-  /** lost / sent (0 when nothing was sent). */
-  lossRatio: number;
-  reordered: number;
-  duplicates: number;
-  /** null when no reply came back. */
-  minNs: number | null;
-  p50Ns: number | null;
-  p90Ns: number | null;
-  p99Ns: number | null;
-  p999Ns: number | null;
-  maxNs: number | null;
-  meanNs: number | null;
-  stddevNs: number | null;
-  /** Median of (user-space RTT - kernel RTT): what timing from user space would add. */
-  userOverheadP50Ns: number | null;
-  timestampSource: TimestampSource;
-  rxTimestampSource: TimestampKind | null;
-  txTimestampSource: TimestampKind | null;
-  clockResolutionNs: number;
-  hardwareTimestamps: { offered: boolean; enabled: boolean; detail: string };
-  histogram: LatencyHistogram;
-}
-
-export function summarizeLatency(r: ProbeReport, subBuckets = 8): LatencySummary {
-  const sorted = [...r.rttNs].sort((a, b) => a - b);
-  const n = sorted.length;
-  const mean = n ? sorted.reduce((s, v) => s + v, 0) / n : null;
-  const stddev = n > 1 && mean !== null ? Math.sqrt(sorted.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : n === 1 ? 0 : null;
-  const pick = (p: number) => (n ? percentile(sorted, p) : null);
-  const overhead = r.userRttNs.map((u, i) => u - r.rttNs[i]!).sort((a, b) => a - b);
-  return {
-    n,
-    sent: r.sent,
-    lost: r.lost,
-    lossRatio: r.sent ? r.lost / r.sent : 0,
-    reordered: r.reordered,
-    duplicates: r.duplicates,
-    minNs: n ? sorted[0]! : null,
-    p50Ns: pick(50),
-    p90Ns: pick(90),
-    p99Ns: pick(99),
-    p999Ns: pick(99.9),
-    maxNs: n ? sorted[n - 1]! : null,
-    meanNs: mean,
-    stddevNs: stddev,
-    userOverheadP50Ns: overhead.length ? percentile(overhead, 50) : null,
-    timestampSource: r.timestampSource,
-    rxTimestampSource: r.rxTimestampSource,
-    txTimestampSource: r.txTimestampSource,
-    clockResolutionNs: r.clockResolutionNs,
-    hardwareTimestamps: r.hardwareTimestamps,
-    histogram: latencyHistogram(r.rttNs, subBuckets),
-  };
 }
 
 /** Background load rates for each fraction of a measured maximum (rounded; 0 stays 0 = no load). */

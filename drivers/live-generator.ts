@@ -3,7 +3,7 @@
  * built once and sent by XDP_TX out of the generator interface, one thread
  * per CPU, at up to ~7 Mpps per thread on these machines. */
 import os from 'node:os';
-import { GEN_OBJECT, XDPB_HELPER } from '../harness/paths.ts';
+import { GEN_OBJECT, XDPB_HELPER } from '../ground/paths.ts';
 import { localHost } from './host.ts';
 import { parseHelperAnswer } from './xdpb-helper.ts';
 import { GeneratorFailure, type Availability, type GeneratorReport, type RunningTraffic, type TrafficDriver, type TrafficSpec } from './traffic-driver.ts';

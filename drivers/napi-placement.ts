@@ -4,7 +4,7 @@
  * harness pins to a CPU of its own; the generator keeps the others. The kernel
  * accepts `threaded` only while veth has NAPI enabled (XDP attached, or GRO on). */
 import { readdirSync, readFileSync } from 'node:fs';
-import { run } from '../harness/exec.ts';
+import { run } from '../ground/exec.ts';
 import type { Endpoint } from './veth-topology.ts';
 
 const COMM_BYTES = 15; // TASK_COMM_LEN - 1: kthread names are cut there

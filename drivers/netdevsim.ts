@@ -9,7 +9,7 @@
  * `echo "ID PORTS" > /sys/bus/netdevsim/new_device`; the netdev's name is under
  * /sys/bus/netdevsim/devices/netdevsimID/net/. One offloaded program per device. */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { run } from '../harness/exec.ts';
+import { run } from '../ground/exec.ts';
 
 export const NETDEVSIM_BUS = '/sys/bus/netdevsim';
 

@@ -18,8 +18,8 @@ import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import pcapParser from 'pcap-parser';
-import { BenchError, CommandError, EXIT } from '../harness/errors.ts';
-import { XDPB_HELPER } from '../harness/paths.ts';
+import { BenchError, CommandError, EXIT } from '../ground/errors.ts';
+import { XDPB_HELPER } from '../ground/paths.ts';
 
 /* ---- capture ---- */
 

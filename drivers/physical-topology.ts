@@ -3,7 +3,7 @@
  * firmware (`ethtool -i`), channels (`ethtool -l`), link speed (`ethtool`),
  * XDP features where ip(8) reports them. It never creates, deletes or
  * changes an interface. Every field is recorded in the results. */
-import type { Exec } from '../harness/host-exec.ts';
+import type { Exec } from './host-exec.ts';
 
 export interface DriverInfo {
   driver: string;

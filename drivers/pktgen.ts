@@ -18,8 +18,8 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '../harness/exec.ts';
-import { REPO_ROOT, XDPB_HELPER } from '../harness/paths.ts';
+import { run } from '../ground/exec.ts';
+import { REPO_ROOT, XDPB_HELPER } from '../ground/paths.ts';
 import { execInNetnsArgv, queryAttached } from './xdpb-helper.ts';
 import { GeneratorFailure, type Availability, type GeneratorReport, type RunningTraffic, type TrafficDriver, type TrafficSpec } from './traffic-driver.ts';
 
@@ -321,7 +321,7 @@ export interface FrameFields {
   dstPort: number;
 }
 
-/** Reads the Ethernet/IPv4/UDP fields of the harness's test frame (harness/frame.ts). */
+/** Reads the Ethernet/IPv4/UDP fields of the harness's test frame (ground/frame.ts). */
 export function frameFields(frame: Buffer): FrameFields {
   if (frame.length < 42 || frame.readUInt16BE(12) !== 0x0800 || frame[23] !== 17) throw new RangeError('pktgen sends IPv4/UDP: the frame is not an Ethernet/IPv4/UDP frame');
   const mac = (off: number) => [...frame.subarray(off, off + 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');

@@ -2,7 +2,7 @@
  * program of an object through BPF_PROG_TEST_RUN on a built frame, K calls of
  * R repeats each, and prints the kernel's mean ns per repeat of each call.
  * This file builds the argv, parses the answer and turns the K figures into
- * statistics (harness/statistics.ts) and the ceiling they imply.
+ * statistics (harness/analysis/statistics.ts) and the ceiling they imply.
  *
  * What the figure is: the kernel times its whole test loop, so ns/packet is
  * the program plus the loop's own per-iteration work (bottom-half disable,
@@ -10,10 +10,9 @@
  * `xdp_pass` as the floor. The kernel reports whole nanoseconds (the mean is
  * truncated), so with programs of ~30 ns one step is ~3 %: a CV of 0 means the
  * runs agreed to the nanosecond, not that there was no noise. */
-import { run } from '../harness/exec.ts';
-import { BenchError, EXIT, KernelRefusalError } from '../harness/errors.ts';
-import type { Statistics, XdpAction } from '../harness/result-schema.ts';
-import { summarize } from '../harness/statistics.ts';
+import { run } from '../ground/exec.ts';
+import { BenchError, EXIT, KernelRefusalError } from '../ground/errors.ts';
+import type { XdpAction } from '../ground/result-schema.ts';
 import { XDPB_LAT } from './latency-prober.ts';
 import { parseHelperAnswer } from './xdpb-helper.ts';
 
@@ -22,7 +21,7 @@ export const DEFAULT_PROG_RUN = { repeat: 1_000_000, runs: 15 } as const;
 export interface ProgRunOptions {
   objectPath: string;
   programName: string;
-  /** The frame the program runs on (no FCS), e.g. harness/frame.ts buildUdpFrame. */
+  /** The frame the program runs on (no FCS), e.g. ground/frame.ts buildUdpFrame. */
   frame: Buffer;
   repeat?: number;
   runs?: number;
@@ -52,21 +51,6 @@ export interface ProgRunReport {
   interrupted: boolean;
   errno: number;
   error: string;
-}
-
-export interface ProgRunSummary {
-  program: string;
-  /** The action every call returned; `mixed` when they differ. */
-  action: XdpAction | 'unknown' | 'mixed';
-  retval: number | null;
-  repeat: number;
-  frameBytes: number;
-  nsPerPacket: Statistics;
-  wallNsPerPacket: Statistics;
-  /** 1e3 / median ns per packet: Mpps one core could do if only the program cost counted. */
-  mppsPerCore: number;
-  /** One nanosecond relative to the median: the kernel's resolution for this program. */
-  resolutionRelative: number;
 }
 
 /** The prog-run answer is not what the helper prints. */
@@ -109,25 +93,6 @@ export function parseProgRunOutput(stdout: string): ProgRunReport {
   }
   const { ok: _ok, ...report } = r;
   return report;
-}
-
-/** Statistics over the calls; throws when there is no call to summarize. */
-export function summarizeProgRun(r: ProgRunReport): ProgRunSummary {
-  if (r.runs.length === 0) throw new ProgRunOutputError(`${r.program}: no run completed${r.error ? ` (${r.error})` : ''}`);
-  const ns = summarize(r.runs.map((c) => c.nsPerPacket));
-  const actions = new Set(r.runs.map((c) => c.action));
-  const retvals = new Set(r.runs.map((c) => c.retval));
-  return {
-    program: r.program,
-    action: actions.size === 1 ? r.runs[0]!.action : 'mixed',
-    retval: retvals.size === 1 ? r.runs[0]!.retval : null,
-    repeat: r.repeat,
-    frameBytes: r.frameBytes,
-    nsPerPacket: ns,
-    wallNsPerPacket: summarize(r.runs.map((c) => c.wallNsPerPacket)),
-    mppsPerCore: ns.median > 0 ? 1e3 / ns.median : Number.POSITIVE_INFINITY,
-    resolutionRelative: ns.median > 0 ? 1 / ns.median : 1,
-  };
 }
 
 /** Runs prog-run; a kernel refusal (load, find, test run) becomes a KernelRefusalError. */

@@ -15,9 +15,9 @@
 import { execa, type ResultPromise } from 'execa';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { BenchError, CommandError, EXIT } from '../harness/errors.ts';
-import type { CommandOutput, RunOptions } from '../harness/exec.ts';
-import { RUN_REGISTRY_DIR } from '../harness/paths.ts';
+import { BenchError, CommandError, EXIT } from '../ground/errors.ts';
+import type { CommandOutput, RunOptions } from '../ground/exec.ts';
+import { RUN_REGISTRY_DIR } from '../ground/paths.ts';
 
 export interface SshTarget {
   /** Label for messages: the lab config's host name. */

@@ -12,7 +12,7 @@
 import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { haveProgram } from '../harness/exec.ts';
+import { haveProgram } from '../ground/exec.ts';
 import { execInNetnsArgv } from './xdpb-helper.ts';
 import { GeneratorFailure, type Availability, type GeneratorReport, type RunningTraffic, type TrafficDriver, type TrafficSpec } from './traffic-driver.ts';
 

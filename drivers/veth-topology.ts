@@ -10,7 +10,7 @@
  * the device ("napi/d<id>-0-N"), and the harness must find its own.
  * (Field names gen0/dut0/... are roles; `.dev` is the interface name.)
  */
-import { run } from '../harness/exec.ts';
+import { run } from '../ground/exec.ts';
 
 export interface Endpoint {
   netns: string;

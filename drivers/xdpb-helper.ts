@@ -1,7 +1,7 @@
 /* Argv builders and output parsers for native/build/xdpb (the libbpf helper). */
-import { KernelRefusalError } from '../harness/errors.ts';
-import { XDPB_HELPER } from '../harness/paths.ts';
-import type { XdpMode } from '../harness/result-schema.ts';
+import { KernelRefusalError } from '../ground/errors.ts';
+import { XDPB_HELPER } from '../ground/paths.ts';
+import type { XdpMode } from '../ground/result-schema.ts';
 import { localHost, type Host } from './host.ts';
 
 export interface HelperFailure {

@@ -100,7 +100,7 @@ static __always_inline int act_redirect(struct xdp_md *ctx, const enum xdpb_work
 	return xdpb_count(ctx, bpf_redirect_map(&xdpb_redirect_port, 0, 0));
 }
 
-/* xdp_<action><suffix>: the suffix names the work level (harness/work-variants.ts). */
+/* xdp_<action><suffix>: the suffix names the work level (harness/plan/work-variants.ts). */
 #define XDPB_VARIANT(action, suffix, work)                   \
 	SEC("xdp")                                           \
 	int xdp_##action##suffix(struct xdp_md *ctx)         \

@@ -1794,7 +1794,7 @@ static int kill_matching(const char *const *needles, int n)
 }
 
 /*
- * The remote half of a lab run's cleanup stack (harness/lab-rig.ts). The
+ * The remote half of a lab run's cleanup stack (harness/lab/lab-rig.ts). The
  * controller writes a heartbeat byte to stdin every second. At EOF (the
  * controller closed it, or its SSH session ended), after --idle-timeout-ms
  * without a byte (the link died, which sshd may not notice for many minutes

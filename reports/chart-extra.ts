@@ -3,7 +3,7 @@
  * Pure: results in, PNG bytes out; null when the run has nothing to draw. */
 import type { ChartConfiguration, Plugin } from 'chart.js';
 import type { ChartJSNodeCanvas } from 'chartjs-node-canvas';
-import type { OkCase, RunResults } from '../harness/result-schema.ts';
+import type { OkCase, RunResults } from '../ground/result-schema.ts';
 import { getRenderer, MODE_COLOURS, whiteBackgroundPlugin } from './chart-png.ts';
 
 const WIDTH_PX = 1000;

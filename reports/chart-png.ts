@@ -6,8 +6,8 @@
 
 import type { ChartConfiguration, Plugin } from 'chart.js';
 import type { ChartJSNodeCanvas } from 'chartjs-node-canvas';
-import type { CaseFlag, CaseResult, RunResults, XdpMode } from '../harness/result-schema.ts';
-import { ALL_MODES } from '../harness/result-schema.ts';
+import type { CaseFlag, CaseResult, RunResults, XdpMode } from '../ground/result-schema.ts';
+import { ALL_MODES } from '../ground/result-schema.ts';
 
 export type ErrorBarKind = 'minmax' | 'ci95';
 

@@ -6,9 +6,9 @@
  * verdict. One model, rendered as terminal text, Markdown, HTML and JSON.
  */
 
-import type { CaseFlag, CaseResult, OkCase, RunResults, XdpMode } from '../harness/result-schema.ts';
-import { ALL_MODES } from '../harness/result-schema.ts';
-import { welchTTest, type Untestable, type WelchTest } from '../harness/significance.ts';
+import type { CaseFlag, CaseResult, OkCase, RunResults, XdpMode } from '../ground/result-schema.ts';
+import { ALL_MODES } from '../ground/result-schema.ts';
+import { welchTTest, type Untestable, type WelchTest } from '../harness/analysis/significance.ts';
 import { MODE_COLOURS } from './chart-png.ts';
 import {
   NOT_AVAILABLE,

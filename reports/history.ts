@@ -4,8 +4,8 @@
  * it. One model, rendered as terminal text, Markdown, HTML (with charts) and JSON.
  */
 
-import type { RunResults, XdpMode } from '../harness/result-schema.ts';
-import { detectSteps, type Step, type StepOptions } from '../harness/step-detection.ts';
+import type { RunResults, XdpMode } from '../ground/result-schema.ts';
+import { detectSteps, type Step, type StepOptions } from '../harness/analysis/step-detection.ts';
 import { METRICS, caseKey, type MetricId } from './compare.ts';
 import { NOT_AVAILABLE, formatPValue, formatPercent, formatPps, formatSignedPercent, wrapText } from './format.ts';
 import { chartFigure, htmlDocument, htmlTable, list, paragraph } from './html.ts';

@@ -5,7 +5,7 @@
  * the terminal table and the Markdown report use.
  */
 
-import type { CaseResult, LatencyRecord, OkCase, RunResults } from '../harness/result-schema.ts';
+import type { CaseResult, LatencyRecord, OkCase, RunResults } from '../ground/result-schema.ts';
 import { MODE_COLOURS, buildPpsChartModel, emptySlotText } from './chart-png.ts';
 import { formatBytes, formatErrno, formatMs, formatNs, formatPercent, formatPps } from './format.ts';
 import { environmentFields, methodologyParagraphs, parameterFields, runCaveats, runFields, type Field } from './run-info.ts';

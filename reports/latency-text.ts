@@ -1,5 +1,5 @@
 /* Tables of the latency and program-cost measurements: terminal and Markdown from one model. */
-import type { RunResults } from '../harness/result-schema.ts';
+import type { RunResults } from '../ground/result-schema.ts';
 
 export interface TextTable {
   title: string;

@@ -9,7 +9,7 @@ import type {
   RunResults,
   SkippedCase,
   TrialResult,
-} from '../harness/result-schema.ts';
+} from '../ground/result-schema.ts';
 import {
   NOT_AVAILABLE,
   formatBytes,

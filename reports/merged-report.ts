@@ -4,7 +4,7 @@
  * SummaryTable of each run and the Comparison across runs.
  */
 
-import type { RunResults } from '../harness/result-schema.ts';
+import type { RunResults } from '../ground/result-schema.ts';
 import { comparisonSectionsHtml, renderComparisonMarkdown, type Comparison } from './compare.ts';
 import { escapeHtml, htmlDocument, list, runSectionsHtml } from './html.ts';
 import { escapeInline, markdownTable } from './markdown.ts';

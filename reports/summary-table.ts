@@ -14,8 +14,8 @@ import type {
   Statistics,
   TrialResult,
   XdpMode,
-} from '../harness/result-schema.ts';
-import { XDP_ACTIONS } from '../harness/result-schema.ts';
+} from '../ground/result-schema.ts';
+import { XDP_ACTIONS } from '../ground/result-schema.ts';
 import {
   NOT_AVAILABLE,
   formatBytes,

@@ -1,5 +1,5 @@
 /* The built-in scenarios: declarative, no commands run here. */
-import type { XdpAction } from '../harness/result-schema.ts';
+import type { XdpAction } from '../ground/result-schema.ts';
 
 /** What the program should do with the scenario's traffic. */
 export type Expectation =
@@ -16,7 +16,7 @@ export interface UserObject {
   sha256: string;
 }
 
-/** How a user's object is loaded the way its own loader would (harness/user-program.ts). */
+/** How a user's object is loaded the way its own loader would (harness/plan/user-program.ts). */
 export interface UserObjectLoad {
   /** Maps sized before load: which map, what size, why. */
   mapSizes: { map: string; maxEntries: number; reason: string }[];

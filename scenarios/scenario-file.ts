@@ -3,10 +3,10 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { XDP_ACTIONS, ALL_MODES, type XdpAction, type XdpMode } from '../harness/result-schema.ts';
+import { XDP_ACTIONS, ALL_MODES, type XdpAction, type XdpMode } from '../ground/result-schema.ts';
 import type { Expectation } from './builtin.ts';
-import { USER_FILE_CAPS, UserFileError, readUserFile } from '../harness/user-file.ts';
-import { parseRate } from '../harness/run-options.ts';
+import { USER_FILE_CAPS, UserFileError, readUserFile } from '../ground/user-file.ts';
+import { parseRate } from '../ground/values.ts';
 
 /** A map entry as written: an integer (host byte order, the map's key/value size), "hex:0035", or a byte list. */
 export type EntryValue = number | string | number[];
@@ -103,7 +103,7 @@ function parseEntries(list: unknown, where: string, problems: string[]): { key: 
   return out;
 }
 
-/** Reads a scenario file, bounded (harness/user-file.ts); a missing file keeps its ENOENT code for the callers. */
+/** Reads a scenario file, bounded (ground/user-file.ts); a missing file keeps its ENOENT code for the callers. */
 function readScenarioText(file: string): string {
   try {
     return readUserFile(file, USER_FILE_CAPS.scenarioFile);

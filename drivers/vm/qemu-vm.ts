@@ -18,7 +18,7 @@ import { execa } from 'execa';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 import { findVmImage, missingHostTools, vmCacheDir, type VmImage } from './vm-image.ts';
 import { GuestCommandError, tail, VmBootError, VmTimeoutError, VmUnavailableError } from './vm-errors.ts';
 

@@ -1,7 +1,7 @@
 /* Typed errors of the VM lab. Each says what happened and, where a person can
  * fix it, how. */
 import { execa } from 'execa';
-import { BenchError, CommandError, EXIT, MissingCapabilityError } from '../../harness/errors.ts';
+import { BenchError, CommandError, EXIT, MissingCapabilityError } from '../../ground/errors.ts';
 
 /** Something the VM needs is not installed or not prepared: says what to install or run. */
 export class VmUnavailableError extends MissingCapabilityError {

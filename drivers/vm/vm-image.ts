@@ -19,11 +19,11 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { haveProgram } from '../../harness/exec.ts';
-import { writeFileAtomic } from '../../harness/atomic-write.ts';
+import { haveProgram } from '../../ground/exec.ts';
+import { writeFileAtomic } from '../../ground/atomic-write.ts';
 import { buildCpio, type CpioEntry } from './cpio.ts';
 import { runStep, VmPrepareError, VmUnavailableError } from './vm-errors.ts';
-import { processAlive } from '../../harness/process-alive.ts';
+import { processAlive } from '../../ground/process-alive.ts';
 
 export const DEFAULT_VM_CACHE = '/var/cache/xdp-bench/vm';
 /** Bumped when the layout or the initramfs changes: older images are rebuilt. */

@@ -4,7 +4,7 @@
  *   node --import tsx drivers/vm/vm-main.ts run [--timeout-s N] [--keep] [--out-dir DIR] -- CMD ARGS...
  * Exit codes as bench's: 0 ok, 1 failure, 2 usage, 3 missing (with the fix). */
 import path from 'node:path';
-import { BenchError, EXIT } from '../../harness/errors.ts';
+import { BenchError, EXIT } from '../../ground/errors.ts';
 import { runInVm, vmAvailability } from './qemu-vm.ts';
 import { prepareVmImage, vmCacheDir } from './vm-image.ts';
 

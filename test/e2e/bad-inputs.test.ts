@@ -14,8 +14,8 @@ import test from 'ava';
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync, closeSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT } from '../../harness/errors.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { EXIT } from '../../ground/errors.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 import { bench, scratchDir } from './helpers.ts';
 import { makeResults } from '../reports/fixture.ts';
 

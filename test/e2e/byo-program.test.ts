@@ -4,9 +4,9 @@ import test from 'ava';
 import { writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { bench, leftoversOf, outDir, QUICK, readResults, scratchDir } from './helpers.ts';
-import { NATIVE_BUILD_DIR, REPO_ROOT } from '../../harness/paths.ts';
-import type { OkCase } from '../../harness/result-schema.ts';
-import { sha256File } from '../../harness/user-program.ts';
+import { NATIVE_BUILD_DIR, REPO_ROOT } from '../../ground/paths.ts';
+import type { OkCase } from '../../ground/result-schema.ts';
+import { sha256File } from '../../harness/plan/user-program.ts';
 
 const FIREWALL = path.join(NATIVE_BUILD_DIR, 'test', 'firewall.bpf.o');
 const UNBOUNDED = path.join(NATIVE_BUILD_DIR, 'test', 'unbounded.bpf.o');

@@ -2,7 +2,7 @@
  * generator flagged generator-bound, and decoupled placement. */
 import test from 'ava';
 import { bench, leftoversOf, outDir, QUICK, readResults } from './helpers.ts';
-import type { OkCase } from '../../harness/result-schema.ts';
+import type { OkCase } from '../../ground/result-schema.ts';
 
 test.serial('auto picks live here, says why; a two-size sweep gives one case per size with calibration', async (t) => {
   const out = outDir('sweep');

@@ -3,8 +3,8 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT } from '../../harness/paths.ts';
-import type { RunResults } from '../../harness/result-schema.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
+import type { RunResults } from '../../ground/result-schema.ts';
 
 export const BENCH = path.join(REPO_ROOT, 'bench');
 

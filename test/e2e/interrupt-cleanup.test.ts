@@ -4,7 +4,7 @@ import { bench, leftoversOf, outDir, readResults, rootXdpAttachments, spawnBench
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { RUN_REGISTRY_DIR } from '../../harness/paths.ts';
+import { RUN_REGISTRY_DIR } from '../../ground/paths.ts';
 
 const LONG = ['--trials', '3', '--duration', '1', '--warmup', '0.3', '--interval', '100'];
 

@@ -1,5 +1,5 @@
 /* Latency, program cost and capture checks for real, on a veth topology of
- * their own (harness/latency-lab.ts, prefix xdpb-lat<8 hex>, 198.18.0.0/15),
+ * their own (harness/run/latency-lab.ts, prefix xdpb-lat<8 hex>, 198.18.0.0/15),
  * removed after the last test whatever happened. */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
@@ -7,12 +7,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LATENCY_OBJECT } from '../../drivers/latency-prober.ts';
 import { PcapError, readPcap, startCapture, verifyCaptureFile, type CaptureExpectation } from '../../drivers/pcap-capture.ts';
-import { listPrograms, runProgRun, summarizeProgRun } from '../../drivers/prog-run.ts';
+import { listPrograms, runProgRun } from '../../drivers/prog-run.ts';
+import { summarizeProgRun } from '../../harness/analysis/prog-run-summary.ts';
 import { listNetns } from '../../drivers/veth-topology.ts';
-import { run } from '../../harness/exec.ts';
-import { buildUdpFrame } from '../../harness/frame.ts';
-import { attachDut, closeLatencyLab, measureLatency, measureMaxPps, openLatencyLab, PROBE_PORT, type LatencyLab } from '../../harness/latency-lab.ts';
-import { BENCH_OBJECT } from '../../harness/paths.ts';
+import { run } from '../../ground/exec.ts';
+import { buildUdpFrame } from '../../ground/frame.ts';
+import { attachDut, closeLatencyLab, measureLatency, measureMaxPps, openLatencyLab, PROBE_PORT, type LatencyLab } from '../../harness/run/latency-lab.ts';
+import { BENCH_OBJECT } from '../../ground/paths.ts';
 import { probeArgv } from '../../drivers/latency-prober.ts';
 
 const prefix = `xdpb-lat${randomBytes(4).toString('hex')}`;

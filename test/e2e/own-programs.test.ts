@@ -8,8 +8,8 @@ import test from 'ava';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bench, leftoversOf, outDir, QUICK, readResults, scratchDir } from './helpers.ts';
-import { BPFFS_ROOT, NATIVE_BUILD_DIR } from '../../harness/paths.ts';
-import type { OkCase, RunResults } from '../../harness/result-schema.ts';
+import { BPFFS_ROOT, NATIVE_BUILD_DIR } from '../../ground/paths.ts';
+import type { OkCase, RunResults } from '../../ground/result-schema.ts';
 
 const OBJ = (name: string) => path.join(NATIVE_BUILD_DIR, 'test', `${name}.bpf.o`);
 /** Other developers' and CI's runs pin under /sys/fs/bpf/xdpb-<8 hex>: only anything else counts as left behind. */

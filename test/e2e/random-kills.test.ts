@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO_ROOT, RUN_REGISTRY_DIR } from '../../harness/paths.ts';
+import { REPO_ROOT, RUN_REGISTRY_DIR } from '../../ground/paths.ts';
 import { BENCH, bench, leftoversOf, outDir, rootXdpAttachments, waitForStderr } from './helpers.ts';
 
 const KILLS = 20;

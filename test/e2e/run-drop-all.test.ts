@@ -3,8 +3,8 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bench, leftoversOf, outDir, QUICK, readResults, rootXdpAttachments } from './helpers.ts';
-import type { OkCase, SkippedCase } from '../../harness/result-schema.ts';
-import { SCHEMA_VERSION } from '../../harness/result-schema.ts';
+import type { OkCase, SkippedCase } from '../../ground/result-schema.ts';
+import { SCHEMA_VERSION } from '../../ground/result-schema.ts';
 
 test.serial('bench run drop-all --modes all: native and generic measured, offload skipped with the kernel reason', async (t) => {
   const out = outDir('drop-all');

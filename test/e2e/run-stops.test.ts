@@ -5,10 +5,10 @@ import test from 'ava';
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT, RunAbortedError } from '../../harness/errors.ts';
-import { RUN_REGISTRY_DIR } from '../../harness/paths.ts';
-import { runBench, type RunPlan } from '../../harness/runner.ts';
-import { validateRunOptions } from '../../harness/run-options.ts';
+import { EXIT, RunAbortedError } from '../../ground/errors.ts';
+import { RUN_REGISTRY_DIR } from '../../ground/paths.ts';
+import { runBench, type RunPlan } from '../../harness/run/runner.ts';
+import { validateRunOptions } from '../../harness/plan/run-options.ts';
 import { GeneratorFailure, type TrafficDriver } from '../../drivers/traffic-driver.ts';
 import { bench, leftoversOf, outDir, readResults, scratchDir } from './helpers.ts';
 

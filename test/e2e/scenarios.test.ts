@@ -2,9 +2,9 @@
 import test from 'ava';
 import { rmSync } from 'node:fs';
 import { loadObject } from '../../drivers/xdpb-helper.ts';
-import { BENCH_OBJECT, BPFFS_ROOT } from '../../harness/paths.ts';
+import { BENCH_OBJECT, BPFFS_ROOT } from '../../ground/paths.ts';
 import { bench, leftoversOf, outDir, QUICK, readResults } from './helpers.ts';
-import type { OkCase } from '../../harness/result-schema.ts';
+import type { OkCase } from '../../ground/result-schema.ts';
 
 test.serial('pass-all, tx-reflect, redirect and aborted in native and generic mode', async (t) => {
   const out = outDir('scenarios');

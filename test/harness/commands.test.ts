@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bench } from '../e2e/helpers.ts';
-import { EXIT } from '../../harness/errors.ts';
-import { SCHEMA_VERSION, type RunResults } from '../../harness/result-schema.ts';
+import { EXIT } from '../../ground/errors.ts';
+import { SCHEMA_VERSION, type RunResults } from '../../ground/result-schema.ts';
 import { makeRun } from '../reports/runs-fixture.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'xdpb-commands-'));

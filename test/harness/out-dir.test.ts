@@ -1,10 +1,10 @@
-/* An output directory holds one run (harness/out-dir.ts), on real files in a temp dir. */
+/* An output directory holds one run (harness/run/out-dir.ts), on real files in a temp dir. */
 import test from 'ava';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EXIT } from '../../harness/errors.ts';
-import { assertOutDirFree, claimOutDir, outDirForRun, OutDirTakenError } from '../../harness/out-dir.ts';
+import { EXIT } from '../../ground/errors.ts';
+import { assertOutDirFree, claimOutDir, outDirForRun, OutDirTakenError } from '../../harness/run/out-dir.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'xdpbt-outdir-'));
 test.after.always(() => rmSync(root, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-/* harness/results.schema.json: agrees with result-schema.ts, accepts good results, refuses bad ones clearly. */
+/* harness/results/results.schema.json: agrees with result-schema.ts, accepts good results, refuses bad ones clearly. */
 import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +13,10 @@ import {
   loadResults,
   type Migration,
   type ResultsProblem,
-} from '../../harness/results-io.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
-import { EXIT } from '../../harness/errors.ts';
-import { SCHEMA_VERSION, type RunResults } from '../../harness/result-schema.ts';
+} from '../../harness/results/results-io.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
+import { EXIT } from '../../ground/errors.ts';
+import { SCHEMA_VERSION, type RunResults } from '../../ground/result-schema.ts';
 import { makeAttachedResults, makeResults } from '../reports/fixture.ts';
 
 type SchemaNode = { $ref?: string; properties?: Record<string, SchemaNode>; required?: string[]; enum?: unknown[]; type?: unknown };
@@ -33,7 +33,7 @@ function resolve(node: SchemaNode): SchemaNode {
 interface Members { names: Map<string, { optional: boolean; type: ts.TypeNode | undefined }> }
 
 function parseTypes(): { interfaces: Map<string, { members: Members; bases: string[] }>; unions: Map<string, string[]> } {
-  const file = path.join(REPO_ROOT, 'harness', 'result-schema.ts');
+  const file = path.join(REPO_ROOT, 'ground', 'result-schema.ts');
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const interfaces = new Map<string, { members: Members; bases: string[] }>();
   const unions = new Map<string, string[]>();
@@ -81,7 +81,7 @@ const MERGED_INTERFACES = ['CaseCommon'];
 const UNIONS_AS_KEYS: Record<string, string> = { XdpAction: 'ActionPps' };
 
 test('results.schema.json has every interface, property and enum value of result-schema.ts', (t) => {
-  const file = path.join(REPO_ROOT, 'harness', 'result-schema.ts');
+  const file = path.join(REPO_ROOT, 'ground', 'result-schema.ts');
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const { interfaces, unions } = parseTypes();
   const problems: string[] = [];
@@ -153,7 +153,7 @@ test('an attached case (offload on netdevsim) validates; without its prog tag, o
 test('a missing property, a wrong type, an unknown property and a bad enum are each named', (t) => {
   const missing = asDoc(makeResults());
   delete (missing['environment'] as Record<string, unknown>)['kernel'];
-  expectProblem(t, () => checkResults(missing, 'a.json'), 'invalid', /a\.json: does not match harness\/results\.schema\.json[\s\S]*\/environment: must have required property 'kernel'/);
+  expectProblem(t, () => checkResults(missing, 'a.json'), 'invalid', /a\.json: does not match harness\/results\/results\.schema\.json[\s\S]*\/environment: must have required property 'kernel'/);
 
   const wrongType = asDoc(makeResults());
   ((wrongType['cases'] as Record<string, unknown>[])[0]!['trials'] as Record<string, unknown>[])[1]!['xdpPps'] = '6 Mpps';

@@ -1,14 +1,14 @@
-/* The local run lock (harness/run-lock.ts) against real flocks held by other
+/* The local run lock (harness/run/run-lock.ts) against real flocks held by other
  * processes (test/lab/lock-holder.ts), in a lock file of the test's own. */
 import test from 'ava';
 import type { ResultPromise } from 'execa';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { lockPathFor } from '../../harness/dut-lock.ts';
-import { EXIT, InterruptedError, UsageError } from '../../harness/errors.ts';
-import { commandLine, parseHolder } from '../../harness/lock-file.ts';
-import { acquireRunLock, DEFAULT_WAIT_S, parseWaitFlag, RUN_LOCK_FILE, RunLockedError } from '../../harness/run-lock.ts';
+import { lockPathFor } from '../../harness/lab/dut-lock.ts';
+import { EXIT, InterruptedError, UsageError } from '../../ground/errors.ts';
+import { commandLine, parseHolder } from '../../harness/run/lock-file.ts';
+import { acquireRunLock, DEFAULT_WAIT_S, parseWaitFlag, RUN_LOCK_FILE, RunLockedError } from '../../harness/run/run-lock.ts';
 import { startLockHolder } from '../lab/lock-holder-process.ts';
 
 const dirs: string[] = [];

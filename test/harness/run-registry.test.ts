@@ -10,10 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BPFFS_ROOT, RUN_REGISTRY_DIR } from '../../harness/paths.ts';
-import { ensureBpffs } from '../../harness/preflight.ts';
-import { processAlive } from '../../harness/process-alive.ts';
-import { findLeftovers, registerRun, removeLeftovers, unregisterRun, type Leftovers } from '../../harness/run-registry.ts';
+import { BPFFS_ROOT, RUN_REGISTRY_DIR } from '../../ground/paths.ts';
+import { ensureBpffs } from '../../harness/run/preflight.ts';
+import { processAlive } from '../../ground/process-alive.ts';
+import { findLeftovers, registerRun, removeLeftovers, unregisterRun, type Leftovers } from '../../harness/run/run-registry.ts';
 
 const made: string[] = [];
 const sleepers: ResultPromise[] = [];

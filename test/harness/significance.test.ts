@@ -5,8 +5,8 @@ import {
   studentTCdf,
   studentTTwoSidedP,
   welchTTest,
-} from '../../harness/significance.ts';
-import { tCritical95 } from '../../harness/statistics.ts';
+} from '../../harness/analysis/significance.ts';
+import { tCritical95 } from '../../harness/analysis/statistics.ts';
 
 function close(t: { true: (v: boolean, m?: string) => void }, actual: number, expected: number, relTol: number, what: string): void {
   const err = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { detectSteps } from '../../harness/step-detection.ts';
+import { detectSteps } from '../../harness/analysis/step-detection.ts';
 
 const OPTS = { alpha: 0.05, minSegmentRuns: 2, minChangeFraction: 0.05 };
 

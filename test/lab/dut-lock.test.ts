@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { acquireDutLock, DUT_LOCK_DIR, DutLockedError, lockPathFor, parseHolder, takeoverNote } from '../../harness/dut-lock.ts';
-import { EXIT } from '../../harness/errors.ts';
+import { acquireDutLock, DUT_LOCK_DIR, DutLockedError, lockPathFor, parseHolder, takeoverNote } from '../../harness/lab/dut-lock.ts';
+import { EXIT } from '../../ground/errors.ts';
 import { startLockHolder } from './lock-holder-process.ts';
 
 const dirs: string[] = [];

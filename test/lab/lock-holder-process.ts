@@ -1,7 +1,7 @@
 /* Starts test/lab/lock-holder.ts: another process that holds a lock file (DUT or run lock) until its stdin closes. */
 import { execa, type ResultPromise } from 'execa';
 import path from 'node:path';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 
 /** Resolves with the holder once it says "locked" (bounded); `children` collects it for the test's after hook. */
 export async function startLockHolder(dir: string, dutHost: string, ifname: string, runId: string, children: ResultPromise[]): Promise<{ child: ResultPromise; pid: number }> {

@@ -1,6 +1,6 @@
 /* Child process for the DUT lock tests: takes a lock, says so, holds it until stdin closes.
  * argv: DIR DUT_HOST IFNAME RUN_ID */
-import { acquireDutLock } from '../../harness/dut-lock.ts';
+import { acquireDutLock } from '../../harness/lab/dut-lock.ts';
 
 const [dir, dutHost, ifname, runId] = process.argv.slice(2) as [string, string, string, string];
 const lock = await acquireDutLock({ dir, dutHost, ifname, runId });

@@ -5,8 +5,8 @@ import test from 'ava';
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { physicalProblems, probePhysicalInterface } from '../../drivers/physical-topology.ts';
-import { localExec, netnsExec } from '../../harness/host-exec.ts';
-import { assertSafeToAttach, findProtectedInterfaces, ProtectedInterfaceError } from '../../harness/interface-safety.ts';
+import { localExec, netnsExec } from '../../drivers/host-exec.ts';
+import { assertSafeToAttach, findProtectedInterfaces, ProtectedInterfaceError } from '../../harness/lab/interface-safety.ts';
 
 const isRoot = process.getuid?.() === 0;
 const rootTest = isRoot ? test.serial : test.serial.skip;

@@ -16,9 +16,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { remoteExec, runOn } from '../../drivers/ssh.ts';
-import { netnsExec } from '../../harness/host-exec.ts';
-import { assertSafeToAttach, findProtectedInterfaces, ProtectedInterfaceError } from '../../harness/interface-safety.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { netnsExec } from '../../drivers/host-exec.ts';
+import { assertSafeToAttach, findProtectedInterfaces, ProtectedInterfaceError } from '../../harness/lab/interface-safety.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 import { BENCH } from '../e2e/helpers.ts';
 import { labHostYaml, sshdAvailable, startSshd, TEST_NETNS_PREFIX, type SshdFixture } from './sshd-fixture.ts';
 

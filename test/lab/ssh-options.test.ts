@@ -15,7 +15,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { closeMaster, runOn, sshArgv, type SshTarget } from '../../drivers/ssh.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 import { BENCH } from '../e2e/helpers.ts';
 import { labHostYaml, sshdAvailable, startSshd, TEST_NETNS_PREFIX, type SshdFixture } from './sshd-fixture.ts';
 

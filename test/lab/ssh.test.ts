@@ -11,9 +11,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { probePhysicalInterface } from '../../drivers/physical-topology.ts';
 import { closeMaster, remoteExec, runOn, spawnOn, sshBaseArgv, SshConnectionError, type SshTarget } from '../../drivers/ssh.ts';
-import { acquireRemoteDutLock, DutLockedError } from '../../harness/dut-lock.ts';
-import { CommandError } from '../../harness/errors.ts';
-import { assertSafeToAttach, findProtectedInterfaces, ProtectedInterfaceError } from '../../harness/interface-safety.ts';
+import { acquireRemoteDutLock, DutLockedError } from '../../harness/lab/dut-lock.ts';
+import { CommandError } from '../../ground/errors.ts';
+import { assertSafeToAttach, findProtectedInterfaces, ProtectedInterfaceError } from '../../harness/lab/interface-safety.ts';
 import { HOSTILE } from './hostile-strings.ts';
 import { sshdAvailable, startSshd, type SshdFixture } from './sshd-fixture.ts';
 

@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { CounterSampler } from '../../drivers/counter-sampler.ts';
-import { KernelRefusalError } from '../../harness/errors.ts';
-import { buildUdpFrame } from '../../harness/frame.ts';
-import { BENCH_OBJECT, GEN_OBJECT, NATIVE_BUILD_DIR, REPO_ROOT } from '../../harness/paths.ts';
-import { registerRun, unregisterRun } from '../../harness/run-registry.ts';
+import { KernelRefusalError } from '../../ground/errors.ts';
+import { buildUdpFrame } from '../../ground/frame.ts';
+import { BENCH_OBJECT, GEN_OBJECT, NATIVE_BUILD_DIR, REPO_ROOT } from '../../ground/paths.ts';
+import { registerRun, unregisterRun } from '../../harness/run/run-registry.ts';
 
 const XDPB = path.join(NATIVE_BUILD_DIR, 'asan', 'xdpb');
 const LAT = path.join(NATIVE_BUILD_DIR, 'asan', 'xdpb-lat');

@@ -9,7 +9,7 @@ import {
   type Comparison,
   type RunInput,
 } from '../../reports/compare.ts';
-import { assertValidResults } from '../../harness/results-io.ts';
+import { assertValidResults } from '../../harness/results/results-io.ts';
 import { makeRun, type RunSpec } from './runs-fixture.ts';
 
 const BASE_VALUES = [6_412_345, 6_380_120, 6_455_900]; // mean 6.416 Mpps, CV 0.6 %

@@ -11,8 +11,8 @@ import type {
   TrialResult,
   XdpAction,
   XdpMode,
-} from '../../harness/result-schema.ts';
-import { SCHEMA_VERSION } from '../../harness/result-schema.ts';
+} from '../../ground/result-schema.ts';
+import { SCHEMA_VERSION } from '../../ground/result-schema.ts';
 
 export const OFFLOAD_REASON = 'the kernel refused XDP offload on veth: Invalid argument (errno 22)';
 export const OFFLOAD_KERNEL_MESSAGE = 'veth0: XDP offload is not supported';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { chartFigure, escapeHtml, latencyChartSpec, ppsBarChartSpec, ppsBySizeChartSpec, renderRunHtml, trialTimeSeriesSpec } from '../../reports/html.ts';
-import type { LatencyRecord, OkCase, RunResults } from '../../harness/result-schema.ts';
+import type { LatencyRecord, OkCase, RunResults } from '../../ground/result-schema.ts';
 import { OFFLOAD_KERNEL_MESSAGE, OFFLOAD_REASON, makeAttachedResults, makeResults } from './fixture.ts';
 
 /** The SVG documents embedded as data: URIs, decoded. */

@@ -3,8 +3,8 @@
  * the chart treat it as not comparable. Fixture: the synthetic native case of
  * fixture.ts cut to its first 2 of 3 trials. */
 import test from 'ava';
-import type { InterruptedCase, RunResults } from '../../harness/result-schema.ts';
-import { assertValidResults, checkResults } from '../../harness/results-io.ts';
+import type { InterruptedCase, RunResults } from '../../ground/result-schema.ts';
+import { assertValidResults, checkResults } from '../../harness/results/results-io.ts';
 import { buildSummaryTable } from '../../reports/summary-table.ts';
 import { renderTerminalTable } from '../../reports/terminal-table.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';

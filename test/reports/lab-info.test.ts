@@ -1,7 +1,7 @@
 /* A lab run's reports name its hosts, interfaces, forced safety checks and clock alignment; a veth "lab" is called virtual. */
 import test from 'ava';
-import { assertValidResults } from '../../harness/results-io.ts';
-import type { LabRecord, RunResults } from '../../harness/result-schema.ts';
+import { assertValidResults } from '../../harness/results/results-io.ts';
+import type { LabRecord, RunResults } from '../../ground/result-schema.ts';
 import { environmentFields, runCaveats } from '../../reports/run-info.ts';
 import { renderTerminalTable } from '../../reports/terminal-table.ts';
 import { makeResults } from './fixture.ts';

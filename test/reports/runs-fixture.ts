@@ -1,5 +1,5 @@
 /* Constructed runs for compare/history/merged-report tests: the report fixture with chosen per-trial XDP rates. */
-import type { CaseResult, OkCase, RunResults, XdpMode } from '../../harness/result-schema.ts';
+import type { CaseResult, OkCase, RunResults, XdpMode } from '../../ground/result-schema.ts';
 import { attachedOffloadCase, makeResults, statsOf } from './fixture.ts';
 
 export type CaseSpec = number[] | { state: 'skipped' | 'failed'; reason: string } | 'attached' | 'absent';

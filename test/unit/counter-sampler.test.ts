@@ -1,8 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseSampleLine, SamplerOutputError, samplerArgv } from '../../drivers/counter-sampler.ts';
-import { KernelRefusalError } from '../../harness/errors.ts';
-import { XDPB_HELPER } from '../../harness/paths.ts';
+import { KernelRefusalError } from '../../ground/errors.ts';
+import { XDPB_HELPER } from '../../ground/paths.ts';
 
 const lines = (name: string) =>
   readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8').split('\n').filter((l) => l.trim() !== '');

@@ -1,6 +1,6 @@
 import test from 'ava';
-import type { FrameSpec } from '../../harness/frame.ts';
-import { buildUdpFrame, FCS_BYTES, ipv4HeaderChecksum, MAX_PKT_SIZE_BYTES, MIN_PKT_SIZE_BYTES } from '../../harness/frame.ts';
+import type { FrameSpec } from '../../ground/frame.ts';
+import { buildUdpFrame, FCS_BYTES, ipv4HeaderChecksum, MAX_PKT_SIZE_BYTES, MIN_PKT_SIZE_BYTES } from '../../ground/frame.ts';
 
 const SPEC: FrameSpec = {
   srcMac: '02:58:44:50:00:10',
@@ -94,7 +94,7 @@ test('bad IPv4 addresses throw RangeError naming the address', (t) => {
   }
 });
 
-// Known bug (reported, not fixed here): ipBytes() in harness/frame.ts maps each part through Number(),
+// Known bug (reported, not fixed here): ipBytes() in ground/frame.ts maps each part through Number(),
 // so an empty octet becomes 0 and hex/exponent notation is accepted ("198.18.0." -> 198.18.0.0,
 // "0x10.0.0.1" -> 16.0.0.1). `test.failing` turns green-to-red once the parser is made strict.
 test('malformed dotted quads with empty, hex or exponent octets are rejected', (t) => {

@@ -5,12 +5,12 @@ import { execa } from 'execa';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readUserFile, UserFileError, USER_FILE_CAPS } from '../../harness/user-file.ts';
-import { checkOutDir } from '../../harness/out-dir.ts';
-import { parseDecimal } from '../../harness/run-options.ts';
-import { cmdlineHasGuestToken, vmGuestSettings } from '../../harness/vm-guest.ts';
-import { findRuns } from '../../harness/commands/shared.ts';
-import { UsageError } from '../../harness/errors.ts';
+import { readUserFile, UserFileError, USER_FILE_CAPS } from '../../ground/user-file.ts';
+import { checkOutDir } from '../../harness/run/out-dir.ts';
+import { parseDecimal } from '../../ground/values.ts';
+import { cmdlineHasGuestToken, vmGuestSettings } from '../../harness/vm/vm-guest.ts';
+import { findRuns } from '../../harness/cli/commands/shared.ts';
+import { UsageError } from '../../ground/errors.ts';
 import { parseScenarioFile } from '../../scenarios/scenario-file.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-test-input-guards-'));

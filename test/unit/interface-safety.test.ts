@@ -1,13 +1,13 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT } from '../../harness/errors.ts';
+import { EXIT } from '../../ground/errors.ts';
 import {
   assertSafeToAttach, findProtectedInterfaces, parseSshConnection, parseSshdSockets, ProtectedInterfaceError, protectedInterfacesFrom, SAFETY_COMMANDS,
   type SafetyReadings,
-} from '../../harness/interface-safety.ts';
-import type { Exec } from '../../harness/host-exec.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
+} from '../../harness/lab/interface-safety.ts';
+import type { Exec } from '../../drivers/host-exec.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 
 function fixture(name: string): { readings: SafetyReadings; meta?: Record<string, string | number> } {
   return JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'lab', `${name}.json`), 'utf8')) as { readings: SafetyReadings; meta?: Record<string, string | number> };

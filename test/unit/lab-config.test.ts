@@ -2,9 +2,9 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { expandLabPlan, LabConfigError, parseLabConfig, renderLabPlan, type LabConfig } from '../../harness/lab-config.ts';
-import { EXIT } from '../../harness/errors.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { expandLabPlan, LabConfigError, parseLabConfig, renderLabPlan, type LabConfig } from '../../harness/plan/lab-config.ts';
+import { EXIT } from '../../ground/errors.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 import { ALLOWED_SSH_OPTIONS } from '../../drivers/ssh.ts';
 
 const EXAMPLE = path.join(REPO_ROOT, 'scenarios', 'lab', 'example-lab.yaml');

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import {
-  DEFAULT_LOAD_FRACTIONS, latencyHistogram, loadRatesPps, parseProbeOutput, percentile, probeArgv, ProbeOutputError,
-  summarizeLatency, XDPB_LAT,
+  DEFAULT_LOAD_FRACTIONS, loadRatesPps, parseProbeOutput, probeArgv, ProbeOutputError, XDPB_LAT,
 } from '../../drivers/latency-prober.ts';
-import { KernelRefusalError } from '../../harness/errors.ts';
+import { latencyHistogram, percentile, summarizeLatency } from '../../harness/analysis/latency-summary.ts';
+import { KernelRefusalError } from '../../ground/errors.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 

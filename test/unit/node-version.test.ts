@@ -1,11 +1,11 @@
-/* harness/node-version.sh, which ./bench and ./setup.sh source before node runs
+/* harness/cli/node-version.sh, which ./bench and ./setup.sh source before node runs
  * anything: `node --version` as Debian 12 (18.20.4), the minimum and others print it. */
 import test from 'ava';
 import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-test-node-version-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,7 +14,7 @@ async function problemWith(versionLine: string | null): Promise<string> {
   const bin = path.join(dir, `bin-${Math.random().toString(16).slice(2)}`);
   mkdirSync(bin);
   if (versionLine !== null) writeFileSync(path.join(bin, 'node'), `#!/bin/sh\necho '${versionLine}'\n`, { mode: 0o755 });
-  const r = await execa('/bin/sh', ['-c', `. "${path.join(REPO_ROOT, 'harness', 'node-version.sh')}"; xdpb_node_problem`], { env: { PATH: bin }, extendEnv: false });
+  const r = await execa('/bin/sh', ['-c', `. "${path.join(REPO_ROOT, 'harness', 'cli', 'node-version.sh')}"; xdpb_node_problem`], { env: { PATH: bin }, extendEnv: false });
   return String(r.stdout).replace(bin, 'BIN');
 }
 

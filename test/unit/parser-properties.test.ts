@@ -2,7 +2,7 @@
  * Property-based tests (fast-check) of the parsers that read what other
  * programs print or people hand in: the counter sampler's lines
  * (drivers/counter-sampler.ts), pktgen's /proc files and its worker's events
- * (drivers/pktgen.ts), and results files (harness/results-io.ts). Inputs are
+ * (drivers/pktgen.ts), and results files (harness/results/results-io.ts). Inputs are
  * arbitrary text and JSON, and the captured fixtures (test/fixtures: xdpb
  * sample lines from a real run, pktgen files from the VM, Linux 6.1) with
  * random edits. Each parser sees at least RUNS cases; it may refuse an input
@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseSampleLine, SamplerOutputError, type RawSample } from '../../drivers/counter-sampler.ts';
-import { KernelRefusalError } from '../../harness/errors.ts';
+import { KernelRefusalError } from '../../ground/errors.ts';
 import {
   parseIpRange,
   parsePktgenDevice,
@@ -28,12 +28,12 @@ import {
   sumProgress,
   workerErrorMessage,
 } from '../../drivers/pktgen.ts';
-import { checkResults, ResultsFileError } from '../../harness/results-io.ts';
-import type { RunResults } from '../../harness/result-schema.ts';
+import { checkResults, ResultsFileError } from '../../harness/results/results-io.ts';
+import type { RunResults } from '../../ground/result-schema.ts';
 import { buildComparison, renderComparisonHtml, renderComparisonJson, renderComparisonMarkdown, renderComparisonTerminal, METRIC_IDS } from '../../reports/compare.ts';
 import { buildHistory, renderHistoryTerminal } from '../../reports/history.ts';
 import { renderTerminalTable } from '../../reports/terminal-table.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 import { makeResults } from '../reports/fixture.ts';
 
 const RUNS = 10_000;

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { decodeEthernet, parseTcpdumpStats, PcapError, readPcap, tcpdumpArgv, verifyCapture, type CaptureExpectation, type PcapFile } from '../../drivers/pcap-capture.ts';
-import { EXIT } from '../../harness/errors.ts';
-import { buildUdpFrame } from '../../harness/frame.ts';
-import { XDPB_HELPER } from '../../harness/paths.ts';
+import { EXIT } from '../../ground/errors.ts';
+import { buildUdpFrame } from '../../ground/frame.ts';
+import { XDPB_HELPER } from '../../ground/paths.ts';
 
 const bytes = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 const GEN_MAC = '02:58:44:50:00:10';

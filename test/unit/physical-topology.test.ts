@@ -5,9 +5,9 @@ import {
   parseEthtoolChannels, parseEthtoolDriver, parseEthtoolSpeedMbps, parseIpLink, physicalProblems, probeCommands, probePhysicalInterface,
   type PhysicalInterface,
 } from '../../drivers/physical-topology.ts';
-import { CommandError } from '../../harness/errors.ts';
-import type { Exec } from '../../harness/host-exec.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { CommandError } from '../../ground/errors.ts';
+import type { Exec } from '../../drivers/host-exec.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 
 interface Captured {
   argv: string[];
@@ -24,7 +24,7 @@ function fixture(name: string): ProbeFixture {
   return JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'lab', `${name}.json`), 'utf8')) as ProbeFixture;
 }
 
-/** Replays captured output, with harness/exec.ts semantics (a non-ok exit code throws). */
+/** Replays captured output, with ground/exec.ts semantics (a non-ok exit code throws). */
 function replay(fx: ProbeFixture, seen: string[] = []): Exec {
   return async (argv, options) => {
     const key = argv.join(' ');

@@ -24,8 +24,8 @@ import {
   PKTGEN_MAX_PPS_PER_THREAD,
   type PktgenParams,
 } from '../../drivers/pktgen.ts';
-import { buildUdpFrame } from '../../harness/frame.ts';
-import { XDPB_HELPER } from '../../harness/paths.ts';
+import { buildUdpFrame } from '../../ground/frame.ts';
+import { XDPB_HELPER } from '../../ground/paths.ts';
 import type { TrafficSpec } from '../../drivers/traffic-driver.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');

@@ -1,8 +1,9 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { XDPB_LAT } from '../../drivers/latency-prober.ts';
-import { parseProgramList, parseProgRunOutput, progRunArgv, ProgRunOutputError, summarizeProgRun, type ProgRunReport } from '../../drivers/prog-run.ts';
-import { KernelRefusalError } from '../../harness/errors.ts';
+import { parseProgramList, parseProgRunOutput, progRunArgv, ProgRunOutputError, type ProgRunReport } from '../../drivers/prog-run.ts';
+import { summarizeProgRun } from '../../harness/analysis/prog-run-summary.ts';
+import { KernelRefusalError } from '../../ground/errors.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { describeError } from '../../harness/report-error.ts';
-import { EXIT, UsageError } from '../../harness/errors.ts';
+import { describeError } from '../../harness/cli/report-error.ts';
+import { EXIT, UsageError } from '../../ground/errors.ts';
 
 const STACK_LINE = /\n\s+at .+:\d+:\d+\)?/;
 

@@ -2,9 +2,9 @@ import test from 'ava';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RawRunOptions } from '../../harness/run-options.ts';
-import { defaultOutDir, validateRunOptions } from '../../harness/run-options.ts';
-import { EXIT, UsageError } from '../../harness/errors.ts';
+import type { RawRunOptions } from '../../harness/plan/run-options.ts';
+import { defaultOutDir, validateRunOptions } from '../../harness/plan/run-options.ts';
+import { EXIT, UsageError } from '../../ground/errors.ts';
 
 const TMP = mkdtempSync(path.join(os.tmpdir(), 'xdpb-run-options-'));
 test.after.always(() => rmSync(TMP, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import test from 'ava';
 import path from 'node:path';
 import { encodeEntryValue, parseScenarioFile, ScenarioFileError } from '../../scenarios/scenario-file.ts';
-import { checkBpfElf, pickXdpProgram } from '../../harness/user-program.ts';
-import { REPO_ROOT, BENCH_OBJECT } from '../../harness/paths.ts';
+import { checkBpfElf, pickXdpProgram } from '../../harness/plan/user-program.ts';
+import { REPO_ROOT, BENCH_OBJECT } from '../../ground/paths.ts';
 
 const FILE = '/tmp/scenarios/my.yaml';
 const parse = (text: string) => parseScenarioFile(FILE, text);

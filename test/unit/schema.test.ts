@@ -2,7 +2,7 @@ import test from 'ava';
 import {
   custom, formatProblem, integer, INVALID, keyOf, list, map, object, oneOf, optional, record, refine, string, tagged, validate, withDefault,
   type Infer,
-} from '../../harness/schema.ts';
+} from '../../harness/plan/schema.ts';
 
 const messages = <T>(schema: Parameters<typeof validate<T>>[0], doc: unknown): string[] => {
   const r = validate(schema, doc);

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseSha256sumZ, sha256sumArgv, sha256sumOn } from '../../drivers/sha256sum.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 
 /** Captured by test/fixtures/capture-sha256sum.ts (real sha256sum -z, hostile names, one missing file). */
 const FIXTURE = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'lab', 'sha256sum-z.json'), 'utf8')) as {

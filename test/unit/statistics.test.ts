@@ -1,5 +1,5 @@
 import test from 'ava';
-import { median, relativeDifference, summarize, tCritical95 } from '../../harness/statistics.ts';
+import { median, relativeDifference, summarize, tCritical95 } from '../../harness/analysis/statistics.ts';
 
 /** |actual - expected| <= eps (absolute). */
 function near(actual: number, expected: number, eps = 1e-6): boolean {

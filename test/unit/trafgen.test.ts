@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import type { TrafficSpec } from '../../drivers/traffic-driver.ts';
 import { parseTrafgenSummary, trafgenArgv, trafgenConfig, trafgenFailureMessage } from '../../drivers/trafgen.ts';
-import { XDPB_HELPER } from '../../harness/paths.ts';
+import { XDPB_HELPER } from '../../ground/paths.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const COMPLETE = fixture('trafgen-complete.txt');

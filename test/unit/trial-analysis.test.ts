@@ -5,9 +5,9 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import type { RawSample } from '../../drivers/counter-sampler.ts';
 import { parseSampleLine } from '../../drivers/counter-sampler.ts';
-import type { TrialInput } from '../../harness/trial-analysis.ts';
-import { analyseTrial, ethtoolSum, judgeCase, SOURCE } from '../../harness/trial-analysis.ts';
-import type { TrialResult, XdpAction } from '../../harness/result-schema.ts';
+import type { TrialInput } from '../../harness/analysis/trial-analysis.ts';
+import { analyseTrial, ethtoolSum, judgeCase, SOURCE } from '../../harness/analysis/trial-analysis.ts';
+import type { TrialResult, XdpAction } from '../../ground/result-schema.ts';
 
 const LINES = readFileSync(new URL('../fixtures/trial-window-native-drop.jsonl', import.meta.url), 'utf8')
   .split('\n')

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { runInVm } from '../../drivers/vm/qemu-vm.ts';
 import { VmUnavailableError } from '../../drivers/vm/vm-errors.ts';
 import { findVmImage, prepareVmImage } from '../../drivers/vm/vm-image.ts';
-import { EXIT } from '../../harness/errors.ts';
+import { EXIT } from '../../ground/errors.ts';
 
 test('an empty cache: runInVm refuses at once, saying to prepare the image (exit code 3)', async (t) => {
   const cache = mkdtempSync(path.join(tmpdir(), 'xdpb-vm-cache-empty-'));

@@ -1,8 +1,8 @@
 /* --work picks a program of bench.bpf.o by name; every name it can pick is in the object, which has no global data. */
 import test from 'ava';
 import { attachArgv, inspectObject } from '../../drivers/xdpb-helper.ts';
-import { BENCH_OBJECT } from '../../harness/paths.ts';
-import { isWork, WORK_LEVELS, workVariant } from '../../harness/work-variants.ts';
+import { BENCH_OBJECT } from '../../ground/paths.ts';
+import { isWork, WORK_LEVELS, workVariant } from '../../harness/plan/work-variants.ts';
 import { SCENARIOS } from '../../scenarios/builtin.ts';
 
 test('workVariant: the no-touch program keeps its name, other levels add a suffix, xdp_tx has no variants', (t) => {

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { execInNetnsArgv, parseHelperAnswer, refusalFrom } from '../../drivers/xdpb-helper.ts';
-import { EXIT, KernelRefusalError } from '../../harness/errors.ts';
-import { XDPB_HELPER } from '../../harness/paths.ts';
+import { EXIT, KernelRefusalError } from '../../ground/errors.ts';
+import { XDPB_HELPER } from '../../ground/paths.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 import { inVm, jsonLines, tsArgv, vmImage } from './helpers.ts';
 
 test.serial('netdevsim offload in the VM: attach, xdpb query shows an offload id, bpftool says offloaded_to, detach', async (t) => {

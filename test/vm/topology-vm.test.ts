@@ -5,8 +5,8 @@ import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT } from '../../harness/paths.ts';
-import type { AttachedCase, OkCase, RunResults } from '../../harness/result-schema.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
+import type { AttachedCase, OkCase, RunResults } from '../../ground/result-schema.ts';
 import { vmImage } from './helpers.ts';
 
 test.serial('bench run drop-all --topology vm --generator pktgen: native and generic on virtio-net driven by real pktgen, emulated; offload attached on netdevsim with the native program\'s tag, no pps', async (t) => {

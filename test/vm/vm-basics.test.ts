@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runInVmChecked } from '../../drivers/vm/qemu-vm.ts';
-import { REPO_ROOT } from '../../harness/paths.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
 import { GuestCommandError, VmTimeoutError } from '../../drivers/vm/vm-errors.ts';
-import { processAlive } from '../../harness/process-alive.ts';
+import { processAlive } from '../../ground/process-alive.ts';
 import { inVm, vmImage } from './helpers.ts';
 
 test.serial('a command that fails in the guest comes back with its exit code and the guest\'s message', async (t) => {

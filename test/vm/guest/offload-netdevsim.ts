@@ -12,8 +12,8 @@
  * 4. OFFLOADABLE.o's xdp_drop in offload mode: attached, `xdpb query` shows an offload id,
  *    bpftool shows it offloaded_to the device; then detached, and the id is 0 again. */
 import { readdirSync, rmSync } from 'node:fs';
-import { run } from '../../../harness/exec.ts';
-import { BENCH_OBJECT } from '../../../harness/paths.ts';
+import { run } from '../../../ground/exec.ts';
+import { BENCH_OBJECT } from '../../../ground/paths.ts';
 import { createNetdevsim, removeNetdevsim } from '../../../drivers/netdevsim.ts';
 import { deleteNetns } from '../../../drivers/veth-topology.ts';
 import { attachProgram, detachProgram, loadObject, queryAttached } from '../../../drivers/xdpb-helper.ts';

@@ -16,13 +16,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from '../../../harness/exec.ts';
-import { buildUdpFrame } from '../../../harness/frame.ts';
-import { BENCH_OBJECT } from '../../../harness/paths.ts';
+import { run } from '../../../ground/exec.ts';
+import { buildUdpFrame } from '../../../ground/frame.ts';
+import { BENCH_OBJECT } from '../../../ground/paths.ts';
 import { createPktgenDriver, parsePktgenDevice, pktgenDeviceName, type PktgenXmitMode } from '../../../drivers/pktgen.ts';
 import { bringUpVeth, deleteNetns, planVethTopology, type Endpoint } from '../../../drivers/veth-topology.ts';
 import { attachProgram, detachProgram, execInNetnsArgv, queryAttached } from '../../../drivers/xdpb-helper.ts';
-import type { XdpMode } from '../../../harness/result-schema.ts';
+import type { XdpMode } from '../../../ground/result-schema.ts';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
