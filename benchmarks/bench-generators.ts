@@ -19,40 +19,32 @@ import { findScenario } from '../scenarios/builtin.ts';
 import { assertRequired, runChecks } from '../harness/run/preflight.ts';
 import { REPO_ROOT } from '../ground/paths.ts';
 import type { OkCase, XdpMode } from '../ground/result-schema.ts';
-import { runBench, type RunPlan } from '../harness/run/runner.ts';
+import { newRunId, runBench } from '../harness/run/runner.ts';
+import { planRun, type RunPlan } from '../harness/plan/plan.ts';
+import { RUN_DEFAULTS } from '../harness/plan/defaults.ts';
+import type { ValidRunOptions } from '../harness/plan/run-options.ts';
+import type { CpuPlacement } from '../drivers/napi-placement.ts';
 import { median } from '../harness/analysis/statistics.ts';
 
-const DEFAULT_INTERVAL_MS = 250;
+const DEFAULT_INTERVAL_MS = RUN_DEFAULTS.intervalMs;
 const cpuCount = os.cpus().length;
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'bench-generators-'));
 const abort = new AbortController();
 process.on('SIGINT', () => abort.abort('SIGINT'));
 process.on('SIGTERM', () => abort.abort('SIGTERM'));
 
-function plan(over: Partial<RunPlan> & { generator: TrafficDriver; modes: XdpMode[] }): RunPlan {
-  return {
-    scenarios: [findScenario('drop-all')!],
-    pktSizesBytes: [64],
-    trials: 3,
-    durationMs: 2000,
-    warmupMs: 1000,
-    sampleIntervalMs: DEFAULT_INTERVAL_MS,
-    settleMs: 300,
-    calibrationMs: 1000,
-    generatorReason: 'bench:generators',
-    placement: { generatorCpus: [0], dutNapiCpu: null },
-    rate: { kind: 'max' },
-    rateText: '0',
-    flows: 1,
-    work: 'no-touch',
-    outDir: mkdtempSync(path.join(scratch, 'run-')),
-    tolerance: 0.05,
-    cvLimit: 0.1,
-    argv: ['npm', 'run', 'bench:generators'],
-    progRunOnly: false,
-    latency: null,
-    ...over,
+/** A drop-all run through the same planner as `bench run`, with this benchmark's generator, placement and modes. */
+function plan(over: { generator: TrafficDriver; modes: XdpMode[]; placement: CpuPlacement; sampleIntervalMs?: number; warmupMs?: number }): RunPlan {
+  const options: ValidRunOptions = {
+    scenarios: [findScenario('drop-all')!], modes: over.modes, pktSizesBytes: [...RUN_DEFAULTS.sizesBytes], trials: RUN_DEFAULTS.trials,
+    durationMs: RUN_DEFAULTS.durationS * 1000, warmupMs: over.warmupMs ?? RUN_DEFAULTS.warmupS * 1000, sampleIntervalMs: over.sampleIntervalMs ?? RUN_DEFAULTS.intervalMs,
+    generatorName: over.generator.name, rate: { kind: 'max' }, flows: RUN_DEFAULTS.flows, work: RUN_DEFAULTS.work, decouple: over.placement.dutNapiCpu !== null,
+    threads: null, progRunOnly: false, latency: null, outDir: mkdtempSync(path.join(scratch, 'run-')), tolerance: RUN_DEFAULTS.tolerance,
   };
+  return planRun(options, {
+    runId: newRunId(), argv: ['npm', 'run', 'bench:generators'], rig: { kind: 'veth' }, rateText: RUN_DEFAULTS.rate,
+    generator: { driver: over.generator, why: 'bench:generators' }, placement: { placement: over.placement, why: 'bench:generators' },
+  });
 }
 
 const quiet = { info: () => undefined };

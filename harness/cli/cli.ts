@@ -5,9 +5,12 @@ import os from 'node:os';
 import { SCENARIOS } from '../../scenarios/builtin.ts';
 import { chooseGenerator, GENERATORS, GENERATOR_NAMES } from '../../drivers/generators.ts';
 import { EXIT, InterruptedError, MissingCapabilityError, STOP_SIGNALS, UsageError, type StopSignal } from '../../ground/errors.ts';
-import { assertRequired, runChecks } from '../run/preflight.ts';
-import { findLeftovers, removeLeftovers } from '../run/run-registry.ts';
-import { newRunId, runBench, type RunPlan } from '../run/runner.ts';
+import { assertRequired, runChecks, type Check } from '../run/preflight.ts';
+import { findLeftovers, removeLeftovers, resourcePrefix } from '../run/run-registry.ts';
+import { newRunId, runBench } from '../run/runner.ts';
+import { planRun, type RigSpec, type RunPlan } from '../plan/plan.ts';
+import { renderPlan } from '../plan/render-plan.ts';
+import { RUN_DEFAULTS } from '../plan/defaults.ts';
 import { DEFAULT_WAIT_S, parseWaitFlag, withRunLock } from '../run/run-lock.ts';
 import { assertOutDirFree, outDirForRun } from '../run/out-dir.ts';
 import { planPlacement } from '../../drivers/napi-placement.ts';
@@ -75,25 +78,20 @@ function benchArgv(): string[] {
 }
 
 /** Upper bound for a whole VM run: TCG is several times slower than the host, and the guest boots first. */
-function vmTimeoutMs(o: ValidRunOptions): number {
-  const cases = (o.scenarios.length || 1) * o.modes.length * o.pktSizesBytes.length;
-  const perCaseMs = o.warmupMs + o.trials * (o.durationMs + 1500) + 3000;
-  return Math.min(3_600_000, 180_000 + 4 * (cases * perCaseMs + o.pktSizesBytes.length * 3000));
+function vmTimeoutMs(plan: RunPlan): number {
+  return Math.min(3_600_000, 180_000 + 4 * ((plan.expectedDurationMs ?? 60_000) + plan.pktSizesBytes.length * 3000));
 }
 
-async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags, waitS: number): Promise<number> {
-  if (flags.program || opts.scenarios.some((s) => s.source !== 'builtin')) {
-    throw new UsageError('--topology vm runs built-in scenarios only (the guest sees this repository, not other paths)');
-  }
+async function cmdRunInVm(plan: RunPlan, flags: RunFlags, waitS: number): Promise<number> {
   const controller = abortOnSignals();
   // The guest's own options only: --wait is this host's (the guest's run lock is its own).
   const userArgs = process.argv.slice(process.argv.indexOf('run') + 1).filter((a, i, all) => !(a === '--wait' || a.startsWith('--wait=') || (all[i - 1] === '--wait' && /^\d/.test(a))));
   let outcome;
   try {
-    const lockOpts = { runId: newRunId(), argv: benchArgv(), waitS, signal: controller.signal, log };
+    const lockOpts = { runId: plan.runId, argv: plan.argv, waitS, signal: controller.signal, log };
     outcome = await withRunLock(lockOpts, () => {
-      opts.outDir = outDirForRun(opts.outDir, flags.out !== undefined);
-      return runInVmTopology({ userArgs, outDir: opts.outDir, timeoutMs: vmTimeoutMs(opts), signal: controller.signal, log });
+      plan.outDir = outDirForRun(plan.outDir, flags.out !== undefined);
+      return runInVmTopology({ userArgs, outDir: plan.outDir, timeoutMs: vmTimeoutMs(plan), signal: controller.signal, log });
     });
   } catch (err) {
     if (err instanceof InterruptedError) return err.exitCode;
@@ -101,8 +99,54 @@ async function cmdRunInVm(opts: ValidRunOptions, flags: RunFlags, waitS: number)
   }
   log(`results are emulated (guest kernel ${outcome.results.environment.guestKernel})`);
   // As a local run: a full disk is said in one line and recorded; a signal while the reports were written keeps its code.
-  await printRunOutcome(opts.outDir, outcome.results, Boolean(flags.json), log);
+  await printRunOutcome(plan.outDir, outcome.results, Boolean(flags.json), log);
   return stoppedExitCode(controller.signal) ?? outcome.guestExitCode;
+}
+
+/** The rig a local run measures on: veth here, or the guest's NIC pair inside the VM (set by harness/vm for its guest only). */
+function localRig(flags: RunFlags): RigSpec {
+  const guest = vmGuestSettings();
+  if (flags.topology === 'vm') {
+    if (guest) throw new UsageError('--topology vm inside the VM guest: the guest runs on its own NIC pair');
+    return { kind: 'vm' };
+  }
+  if (flags.topology !== 'veth') throw new UsageError(`--topology "${flags.topology}": expected veth (default) or vm`);
+  if (guest?.dutLink === 'virtio') {
+    return { kind: 'vm-pair', pair: { genDev: 'eth0', dutDev: 'eth1', driver: 'virtio_net' }, offloadCheck: guest.offloadDev === 'netdevsim' ? 'netdevsim' : null };
+  }
+  return { kind: 'veth' };
+}
+
+/** Generator and placement of a run on this machine: probed (read-only), and why. */
+async function planLocalRun(opts: ValidRunOptions, rig: RigSpec, rateText: string): Promise<RunPlan> {
+  const base = { runId: newRunId(), argv: benchArgv(), rig, rateText };
+  if (rig.kind === 'vm') {
+    // The guest plans its generator and CPUs on its own kernel; here only what it will run.
+    return planRun(opts, { ...base, generator: null, placement: { placement: { generatorCpus: [], dutNapiCpu: null }, why: 'decided in the guest' } });
+  }
+  let choice;
+  try {
+    choice = await chooseGenerator(opts.generatorName);
+  } catch (err) {
+    throw new MissingCapabilityError((err as Error).message);
+  }
+  if (choice.driver.name === 'trafgen' && opts.flows > TRAFGEN_MAX_FLOWS) {
+    throw new UsageError(`--flows ${opts.flows}: trafgen supports at most ${TRAFGEN_MAX_FLOWS} flows; use --generator live`);
+  }
+  if (opts.threads !== null && opts.threads > 1 && choice.driver.name === 'trafgen') {
+    throw new UsageError(`--threads ${opts.threads}: the trafgen generator runs one thread here; use --generator live or pktgen for more`);
+  }
+  const cpuCount = os.cpus().length;
+  const { placement, why } = planPlacement({ cpuCount, decouple: opts.decouple, threads: opts.threads, defaultCpus: choice.driver.defaultCpus(cpuCount) });
+  return planRun(opts, { ...base, generator: choice, placement: { placement, why: why ?? '' } });
+}
+
+/** --dry-run: the plan, and whether this machine could run it; nothing is created, no lock taken. */
+async function printDryRun(plan: RunPlan, checks: Check[] | null): Promise<number> {
+  process.stdout.write(renderPlan(plan, resourcePrefix));
+  const missing = (checks ?? []).filter((c) => c.required && !c.ok);
+  if (checks) process.stdout.write(missing.length ? `would not start: ${missing.map((c) => `${c.name}: ${c.detail}; fix: ${c.fix}`).join('; ')}\n` : 'checks: ready to run (bench doctor for details)\n');
+  return missing.length ? EXIT.missingCapability : EXIT.ok;
 }
 
 async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<number> {
@@ -113,14 +157,14 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
     if (args.length) throw new UsageError('--config takes its scenarios from the lab config: give no scenario arguments with it');
     return cmdRunLab(
       { config: flags.config, dryRun: flags.dryRun, baseline: flags.baseline, forceInterface: flags.forceInterface, json: flags.json, out: flags.out },
-      { log, abortOnSignals, argv: process.argv.slice(1).map((a, i) => (i === 0 ? 'bench' : a)) },
+      { log, abortOnSignals, argv: benchArgv() },
     );
   }
-  if (flags.dryRun) throw new UsageError('--dry-run goes with --config LAB.yaml');
+  if (flags.dryRun && flags.wait !== undefined) throw new UsageError('--wait goes with a run; --dry-run takes no lock and waits for nothing');
   const waitS = parseWaitFlag(flags.wait);
   if (flags.baseline || flags.forceInterface?.length) throw new UsageError('--baseline and --force-interface go with --config LAB.yaml (for one run, compare it: bench compare BASELINE RUN)');
   // Everything is checked before anything is created: options, scenario files, the user's object.
-  const guest = vmGuestSettings();
+  const rig = localRig(flags);
   const files = parseScenarioFiles(args);
   const raw = applyFileRunSettings(flags, files, (flag) => cmd.getOptionValueSource(flag) === 'cli');
   const builtinNames = args.filter((a) => !isScenarioFileArg(a));
@@ -128,63 +172,38 @@ async function cmdRun(args: string[], flags: RunFlags, cmd: Command): Promise<nu
   if ((flags.prog || flags.section || flags.expect || flags.dstPort) && !flags.program) {
     throw new UsageError('--prog, --section, --expect and --dst-port go with --program FILE.o');
   }
-  if (flags.out !== undefined) assertOutDirFree(opts.outDir); // at once, before waiting for anything
-  if (flags.topology === 'vm') return cmdRunInVm(opts, flags, waitS);
-  if (flags.topology !== 'veth') throw new UsageError(`--topology "${flags.topology}": expected veth (default) or vm`);
-  assertRequired(await runChecks());
+  if (flags.out !== undefined && !flags.dryRun) assertOutDirFree(opts.outDir); // at once, before waiting for anything
+  if (rig.kind === 'vm') {
+    if (flags.program || files.length) throw new UsageError('--topology vm runs built-in scenarios only (the guest sees this repository, not other paths)');
+    const plan = await planLocalRun(opts, rig, raw.rate);
+    return flags.dryRun ? printDryRun(plan, null) : cmdRunInVm(plan, flags, waitS);
+  }
+  const checks = await runChecks();
+  if (!flags.dryRun) assertRequired(checks);
   throwIfStopped(controller.signal);
   opts.scenarios.push(...(await userScenarios(files, flags)));
   throwIfStopped(controller.signal);
-  let choice;
-  try {
-    choice = await chooseGenerator(opts.generatorName);
-  } catch (err) {
-    throw new MissingCapabilityError((err as Error).message);
-  }
-  log(`generator: ${choice.driver.name} (${choice.why})`);
-  if (choice.driver.name === 'trafgen' && opts.flows > TRAFGEN_MAX_FLOWS) {
-    throw new UsageError(`--flows ${opts.flows}: trafgen supports at most ${TRAFGEN_MAX_FLOWS} flows; use --generator live`);
-  }
-  const cpuCount = os.cpus().length;
-  if (opts.threads !== null && opts.threads > 1 && choice.driver.name === 'trafgen') {
-    throw new UsageError(`--threads ${opts.threads}: the trafgen generator runs one thread here; use --generator live or pktgen for more`);
-  }
-  const { placement, why } = planPlacement({ cpuCount, decouple: opts.decouple, threads: opts.threads, defaultCpus: choice.driver.defaultCpus(cpuCount) });
-  log(placement.dutNapiCpu === null
-    ? `placement: coupled (generator on CPUs ${placement.generatorCpus.join(',')}; the DUT runs on the sender's CPU${why ? `; not decoupled: ${why}` : ''})`
-    : `placement: decoupled (generator on CPU ${placement.generatorCpus.join(',')}, DUT NAPI kthread pinned to CPU ${placement.dutNapiCpu})`);
-  const runId = newRunId();
-  const plan: RunPlan = {
-    runId,
-    ...opts,
-    settleMs: 300,
-    calibrationMs: 1000,
-    generator: choice.driver,
-    generatorReason: choice.why,
-    placement,
-    rateText: raw.rate,
-    cvLimit: 0.1,
-    argv: benchArgv(),
-    // Set by --topology vm for the guest: its two virtio-net ports (one qemu hub) are the gen0/dut0 pair.
-    existingPair: guest?.dutLink === 'virtio' ? { genDev: 'eth0', dutDev: 'eth1', driver: 'virtio_net' } : undefined,
-    // Set by --topology vm too: offload is an attach check on a netdevsim port (harness/run/offload-attach-check.ts).
-    offloadCheck: guest?.offloadDev === 'netdevsim' ? 'netdevsim' : undefined,
-  };
+  const plan = await planLocalRun(opts, rig, raw.rate);
+  if (flags.dryRun) return printDryRun(plan, checks);
+  log(`generator: ${plan.generator!.name} (${plan.generatorReason})`);
+  log(plan.placement.dutNapiCpu === null
+    ? `placement: coupled (generator on CPUs ${plan.placement.generatorCpus.join(',')}; the DUT runs on the sender's CPU${plan.placementReason ? `; not decoupled: ${plan.placementReason}` : ''})`
+    : `placement: decoupled (generator on CPU ${plan.placement.generatorCpus.join(',')}, DUT NAPI kthread pinned to CPU ${plan.placement.dutNapiCpu})`);
   // Held until the measuring is done; reports are rendered after.
-  const outcome = await withRunLock({ runId, argv: plan.argv, waitS, signal: controller.signal, log }, async (): Promise<{ results: RunResults } | { exitCode: number }> => {
-    plan.outDir = opts.outDir = outDirForRun(opts.outDir, flags.out !== undefined);
+  const outcome = await withRunLock({ runId: plan.runId, argv: plan.argv, waitS, signal: controller.signal, log }, async (): Promise<{ results: RunResults } | { exitCode: number }> => {
+    plan.outDir = outDirForRun(plan.outDir, flags.out !== undefined);
     try {
       return { results: await runBench(plan, { info: log }, controller.signal) };
     } catch (err) {
       if (!(err instanceof InterruptedError)) throw err;
       // Interrupted: the results written so far (after every case) are the record.
-      const results = recordedResults(opts.outDir);
+      const results = recordedResults(plan.outDir);
       return results ? { results } : { exitCode: err.exitCode };
     }
   });
   if (!('results' in outcome)) return outcome.exitCode;
   const { results } = outcome;
-  await printRunOutcome(opts.outDir, results, Boolean(flags.json), log);
+  await printRunOutcome(plan.outDir, results, Boolean(flags.json), log);
   // A signal while the reports were written: the run is complete, but the caller asked to stop.
   return stoppedExitCode(controller.signal) ?? (results.cases.some((c) => c.state === 'failed') ? EXIT.runFailure : EXIT.ok);
 }
@@ -285,29 +304,29 @@ Exit codes:
     .option('--section <name>', 'with --program: the ELF section of the XDP program to attach')
     .option('--expect <action>', 'with --program: drop, pass, tx, redirect, aborted, or mixed (no check)')
     .option('--dst-port <port>', 'with --program: UDP destination port of the test traffic (default 9)')
-    .option('--modes <list>', `comma-separated ${ALL_MODES.join(', ')}, or all`, 'all')
-    .option('--trials <n>', 'measured trials per case', '3')
-    .option('--duration <s>', 'seconds per trial', '2')
-    .option('--warmup <s>', 'seconds of traffic before the trials, not counted', '1')
-    .option('--interval <ms>', 'counter sampling interval', '250')
-    .addOption(new Option('--generator <name>', 'traffic generator').choices([...GENERATOR_NAMES]).default('auto'))
-    .option('--sizes <list>', 'packet sizes on the wire incl. 4-byte FCS (64..1518), comma-separated: a sweep', '64')
-    .option('--rate <rate>', 'offered rate: 0 = as fast as possible, N = packets/s, N% = of the calibrated maximum', '0')
-    .option('--flows <n>', 'distinct flows (UDP source ports) in the traffic', '1')
-    .option('--work <name>', 'what the DUT program does per frame: no-touch, read-data, parse-ip, swap-macs', 'no-touch')
+    .option('--modes <list>', `comma-separated ${ALL_MODES.join(', ')}, or all`, RUN_DEFAULTS.modes)
+    .option('--trials <n>', 'measured trials per case', String(RUN_DEFAULTS.trials))
+    .option('--duration <s>', 'seconds per trial', String(RUN_DEFAULTS.durationS))
+    .option('--warmup <s>', 'seconds of traffic before the trials, not counted', String(RUN_DEFAULTS.warmupS))
+    .option('--interval <ms>', 'counter sampling interval', String(RUN_DEFAULTS.intervalMs))
+    .addOption(new Option('--generator <name>', 'traffic generator').choices([...GENERATOR_NAMES]).default(RUN_DEFAULTS.generator))
+    .option('--sizes <list>', 'packet sizes on the wire incl. 4-byte FCS (64..1518), comma-separated: a sweep', RUN_DEFAULTS.sizesBytes.join(','))
+    .option('--rate <rate>', 'offered rate: 0 = as fast as possible, N = packets/s, N% = of the calibrated maximum', RUN_DEFAULTS.rate)
+    .option('--flows <n>', 'distinct flows (UDP source ports) in the traffic', String(RUN_DEFAULTS.flows))
+    .option('--work <name>', 'what the DUT program does per frame: no-touch, read-data, parse-ip, swap-macs', RUN_DEFAULTS.work)
     .option('--latency', 'after the throughput cases: RTT percentiles through an XDP_TX reflector, per mode, idle and under load')
-    .option('--latency-loads <list>', 'with --latency: background load in percent of the reflector\'s measured maximum', '0,10,50,90')
-    .option('--probes <n>', 'with --latency: probes per mode and load', '500')
-    .option('--probe-rate <pps>', 'with --latency: probes per second', '1000')
+    .option('--latency-loads <list>', 'with --latency: background load in percent of the reflector\'s measured maximum', RUN_DEFAULTS.latencyLoadsPercent.join(','))
+    .option('--probes <n>', 'with --latency: probes per mode and load', String(RUN_DEFAULTS.probes))
+    .option('--probe-rate <pps>', 'with --latency: probes per second', String(RUN_DEFAULTS.probeRatePps))
     .option('--prog-run', 'only the program cost: BPF_PROG_TEST_RUN of each scenario\'s program (no topology, no traffic)')
     .option('--no-decouple', 'keep generator and DUT on the same CPUs (veth default: DUT NAPI threaded and pinned to its own CPU)')
     .option('--threads <n>', 'generator threads, one per CPU from CPU 0 (default: every CPU but the DUT\'s); decoupled while a CPU is left for the DUT. xdp-bench\'s setup: --no-decouple --threads N')
-    .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', '0.05')
+    .option('--tolerance <fraction>', 'relative tolerance for cross-checking counter sources', String(RUN_DEFAULTS.tolerance))
     .option('--out <dir>', 'output directory (default: results/<timestamp>)')
     .option('--json', 'print results.json to stdout instead of the table')
     .option('--wait [seconds]', `if another local run holds this machine (exit 3 otherwise), wait for it: up to SECONDS, or ${DEFAULT_WAIT_S} s for a bare --wait (write --wait=SECONDS before scenario names)`)
     .option('--config <lab.yaml>', 'run a hardware lab: hosts (local or SSH), roles, existing interfaces, scenarios, modes (see scenarios/lab/example-lab.yaml); first: bench lab prepare --config')
-    .option('--dry-run', 'with --config: print the expanded plan and the safety verdict (read-only probes of the hosts), create nothing')
+    .option('--dry-run', 'print the plan (rig, generator and placement with why, every case, expected time) and whether this machine can run it; create nothing. With --config: the safety verdict too (read-only probes of the hosts)')
     .option('--baseline <dir>', `with --config: compare with this run (overrides the config's baseline); exit ${EXIT.regression} when a failOn threshold is crossed, ${EXIT.notComparable} when the baseline cannot be compared`)
     .option('--force-interface <ifname>', 'with --config: let the safety check pass this interface (name or altname) although it carries management traffic: a default or split-default route, an SSH session (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--topology <name>', 'veth (netns + veth pairs here) or vm (the same run inside a qemu guest with Debian\'s kernel: pktgen, netdevsim; emulated, not performance)', 'veth')

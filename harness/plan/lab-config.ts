@@ -8,6 +8,7 @@
  * field path and what is expected (`hosts.dut.port: expected an integer
  * 1..65535, got 70000`). Relative paths are relative to the config file.
  */
+import { RUN_DEFAULTS } from './defaults.ts';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -28,7 +29,10 @@ import {
 
 export const LAB_CONFIG_VERSION = 1;
 export const DEFAULT_BENCH_DIR = '/var/lib/xdp-bench';
-export const DEFAULTS = { trials: 3, durationS: 2, warmupS: 1, intervalMs: 250, sizesBytes: [64], generator: 'auto', alpha: 0.05, sshPort: 22 } as const;
+export const DEFAULTS = {
+  trials: RUN_DEFAULTS.trials, durationS: RUN_DEFAULTS.durationS, warmupS: RUN_DEFAULTS.warmupS, intervalMs: RUN_DEFAULTS.intervalMs,
+  sizesBytes: RUN_DEFAULTS.sizesBytes, generator: RUN_DEFAULTS.generator, alpha: 0.05, sshPort: 22,
+} as const;
 
 /* ---- leaves ---- */
 
@@ -393,23 +397,11 @@ export function expandLabPlan(c: LabConfig): LabPlan {
 
 /* ---- --dry-run ---- */
 
-function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
-}
-
 function hostLine(h: PlannedHost): string {
   if (h.kind === 'local') return `${h.name}: local`;
   const t = h.target;
   const opts = Object.entries(t.options ?? {}).map(([k, v]) => `${k}=${v}`);
   return `${h.name}: ssh ${t.user}@${t.host}:${t.port}, key ${t.identityFile}, host keys from ${t.knownHostsFile}${opts.length ? `, ${opts.join(' ')}` : ''}`;
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 
 /** What `bench run --config lab.yaml --dry-run` prints: nothing is touched. */
@@ -428,18 +420,7 @@ export function renderLabPlan(p: LabPlan): string {
     if (role.forceInterfaces.length) out.push(`  safety check forced for: ${role.forceInterfaces.join(', ')}`);
   }
   out.push('');
-  const scenarios = [...new Set(p.cases.map((c) => c.scenario))];
-  const modes = [...new Set(p.cases.map((c) => c.mode))];
-  const sizes = [...new Set(p.cases.map((c) => c.pktSizeBytes))];
-  out.push(
-    `${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} x ${modes.length} mode${modes.length === 1 ? '' : 's'} x ${sizes.length} size${sizes.length === 1 ? '' : 's'} = ` +
-      `${p.totals.cases} cases; ${p.trials} trials of ${p.durationMs / 1000} s each after ${p.warmupMs / 1000} s warm-up; ` +
-      `${p.totals.trials} trials, about ${formatDuration(p.totals.estimatedMs)} of traffic`,
-  );
-  out.push(`generator ${p.generator}, rate ${p.rate === '0' ? 'full speed' : p.rate}, sampling every ${p.sampleIntervalMs} ms`);
-  out.push('');
-  out.push(...table([['#', 'scenario', 'mode', 'size', 'trials'], ...p.cases.map((c) => [String(c.index), c.scenario, c.mode, `${c.pktSizeBytes} B`, String(c.trials)])]).map((l) => `  ${l}`));
-  out.push('');
+  // The cases, generator and timing: the run's plan (harness/plan/render-plan.ts), printed after this.
   out.push(p.thresholds.length ? `fail on (alpha ${p.alpha}): ${p.thresholds.join('; ')}` : 'no thresholds: the run never fails on a regression');
   out.push(`baseline: ${p.baselineDir ?? 'none (give --baseline DIR or baseline: in the config)'}`);
   out.push(`output: ${p.outDir}`);

@@ -10,6 +10,7 @@ import { MAX_PKT_SIZE_BYTES, MIN_PKT_SIZE_BYTES } from '../../ground/frame.ts';
 import { ALL_MODES, type XdpMode } from '../../ground/result-schema.ts';
 import { parseDecimal, parseRate, type RateSpec } from '../../ground/values.ts';
 import { isWork, WORK_LEVELS, type Work } from './work-variants.ts';
+import { FIXED } from './defaults.ts';
 import type { LatencyPlan } from '../run/latency-phase.ts';
 
 export interface RawRunOptions {
@@ -128,7 +129,7 @@ export function validateRunOptions(scenarioNames: string[], raw: RawRunOptions, 
     }
     const probes = num(raw.probes, '--probes', 10, 100_000, errors, true);
     const probeRatePps = num(raw.probeRate, '--probe-rate', 1, 100_000, errors);
-    latency = { modes: [], loadFractions, probes, probeRatePps, maxMeasureMs: 1000 };
+    latency = { modes: [], loadFractions, probes, probeRatePps, maxMeasureMs: FIXED.latencyMaxMeasureMs };
   }
   if (raw.latency && raw.progRun) errors.push('--latency and --prog-run: choose one (--prog-run runs no traffic at all)');
   if (Number.isFinite(intervalMs) && Number.isFinite(durationS) && intervalMs > durationS * 1000) {

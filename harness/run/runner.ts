@@ -9,9 +9,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CounterSampler, MultiHostSampler, type ClockAlignment, type RawSample, type Sampler } from '../../drivers/counter-sampler.ts';
 import { localHost } from '../../drivers/host.ts';
-import { decoupleDut, setThreadedNapi, type CpuPlacement } from '../../drivers/napi-placement.ts';
-import { GeneratorFailure, type RunningTraffic, type TrafficDriver } from '../../drivers/traffic-driver.ts';
-import { bringUpVeth, deleteNetns, planVethTopology, setGro, type ExistingPair } from '../../drivers/veth-topology.ts';
+import { decoupleDut, setThreadedNapi } from '../../drivers/napi-placement.ts';
+import { GeneratorFailure, type RunningTraffic } from '../../drivers/traffic-driver.ts';
+import { bringUpVeth, deleteNetns, planVethTopology, setGro } from '../../drivers/veth-topology.ts';
 import { attachProgram, detachProgram, loadObject, setDevmapPort, updateMap, type LoadedObject, type LoadOptions } from '../../drivers/xdpb-helper.ts';
 import { findScenario, type Scenario } from '../../scenarios/builtin.ts';
 import { writeFileAtomic } from '../../ground/atomic-write.ts';
@@ -29,54 +29,18 @@ import { loadOptionsOf } from '../plan/user-program.ts';
 import { findLeftovers, registerRun, removeLeftovers, resourcePrefix, unregisterRun } from './run-registry.ts';
 import { summarize } from '../analysis/statistics.ts';
 import { actionCounts, analyseTrial, judgeCase, linkCounter, SOURCE } from '../analysis/trial-analysis.ts';
-import { runLatencyPhase, type LatencyPlan } from './latency-phase.ts';
+import { runLatencyPhase } from './latency-phase.ts';
 import { runProgRunPhase } from './prog-run-phase.ts';
 import { setUpLabRig, type LabRunOptions } from '../lab/lab-rig.ts';
+
+/** What this module runs: a plan from harness/plan/plan.ts whose generator is chosen. */
+type RunPlan = ExecutablePlan;
 import type { Rig } from './rig.ts';
-import { checkOffloadAttach, type OffloadCheckDevice } from './offload-attach-check.ts';
+import { checkOffloadAttach } from './offload-attach-check.ts';
 import { workVariant, type Work } from '../plan/work-variants.ts';
 export type { Work } from '../plan/work-variants.ts';
 
-import type { RateSpec } from '../../ground/values.ts';
-
-export interface RunPlan {
-  scenarios: Scenario[];
-  modes: XdpMode[];
-  pktSizesBytes: number[];
-  trials: number;
-  durationMs: number;
-  warmupMs: number;
-  sampleIntervalMs: number;
-  /** Time between starting the generator and the trial window (ramp-up excluded). */
-  settleMs: number;
-  calibrationMs: number;
-  generator: TrafficDriver;
-  generatorReason: string;
-  /** CPUs for generator threads and the DUT's NAPI kthread; dutNapiCpu null = coupled. */
-  placement: CpuPlacement;
-  rate: RateSpec;
-  rateText: string;
-  flows: number;
-  work: Work;
-  outDir: string;
-  tolerance: number;
-  cvLimit: number;
-  argv: string[];
-  /** --prog-run: only the program cost (BPF_PROG_TEST_RUN), no topology or traffic. */
-  progRunOnly: boolean;
-  /** --latency: the latency phase after the throughput cases. */
-  latency: LatencyPlan | null;
-  /** Existing NICs to use as the gen0/dut0 pair instead of veth (the VM's virtio-net ports); undefined: veth. */
-  existingPair?: ExistingPair;
-  /** A lab (bench run --config): its hosts and existing NICs instead of a veth topology. */
-  lab?: LabRunOptions;
-  /** Offload mode is an attach check on this device (netdevsim: no datapath), never a measurement; undefined: offload on the DUT. */
-  offloadCheck?: OffloadCheckDevice;
-  /** --threads: generator threads asked for (recorded in the results). */
-  threads?: number | null;
-  /** The run id, when the caller named it first (the run lock's holder); undefined: a fresh one. */
-  runId?: string;
-}
+import { executable, type ExecutablePlan, type PlannedCase, type RunPlan as PlannedRun } from '../plan/plan.ts';
 
 export interface RunLog {
   info(line: string): void;
@@ -171,7 +135,8 @@ async function setUpVethRig(runId: string, plan: RunPlan, stack: CleanupStack, l
   const prefix = resourcePrefix(runId);
   const topology = planVethTopology(prefix);
   log.info(`topology: veth ${topology.gen0.dev} <-> ${topology.dut0.dev} in netns ${topology.genNetns} / ${topology.dutNetns}`);
-  await bringUpVeth(topology, (ns) => stack.push(`netns ${ns}`, () => deleteNetns(ns)), plan.existingPair);
+  const existingPair = plan.rig.kind === 'vm-pair' ? plan.rig.pair : undefined;
+  await bringUpVeth(topology, (ns) => stack.push(`netns ${ns}`, () => deleteNetns(ns)), existingPair);
 
   const scratchDir = scratchDirFor(prefix, stack);
   const pinRoot = path.join(BPFFS_ROOT, prefix);
@@ -188,7 +153,7 @@ async function setUpVethRig(runId: string, plan: RunPlan, stack: CleanupStack, l
     sinkStatsPins[label] = pinOf(sink, 'map', 'xdpb_stats');
   }
   return {
-    topology, veth: topology, genHost: localHost, dutHost: localHost, physical: false, dutDriver: plan.existingPair?.driver ?? 'veth',
+    topology, veth: topology, genHost: localHost, dutHost: localHost, physical: false, dutDriver: existingPair?.driver ?? 'veth',
     dut, sinkStatsPins, pinRoot, scratchDir,
   };
 }
@@ -458,12 +423,12 @@ async function measureSize(plan: RunPlan, rig: Rig, cx: CaseContext, pktSizeByte
  * size `skipped` with the kernel's words; any other failure makes them `failed`.
  */
 async function runScenarioMode(
-  plan: RunPlan, rig: Rig, scenario: Scenario, program: LoadedProgram, sampler: Sampler, mode: XdpMode,
+  plan: RunPlan, rig: Rig, scenario: Scenario, program: LoadedProgram, sampler: Sampler, mode: XdpMode, sizesBytes: number[],
   calibration: Map<number, CalibrationRecord>, stack: CleanupStack, signal: AbortSignal, log: RunLog, emit: (c: CaseResult) => void,
 ): Promise<void> {
   const t = rig.topology;
   const mark = stack.size;
-  const pending = [...plan.pktSizesBytes];
+  const pending = [...sizesBytes];
   const common = (pktSizeBytes: number) => ({ scenario: scenario.name, program: program.info, mode, pktSizeBytes, generator: plan.generator.name });
   const cx: CaseContext = { scenario, mode, program, sampler, counters: counterSourceFor(program, mode) };
   const refusal = plan.generator.refusesMode?.(mode, rig.dutDriver) ?? null;
@@ -473,8 +438,9 @@ async function runScenarioMode(
     return;
   }
   try {
-    if (mode === 'offload' && plan.offloadCheck) {
-      const check = { device: plan.offloadCheck, netns: t.dut0.netns, objectPath: program.objectPath, programName: program.programName, ...(program.load ? { load: program.load } : {}), pinRoot: rig.pinRoot, stack, log: log.info.bind(log) };
+    const offloadCheck = plan.rig.kind === 'vm-pair' ? plan.rig.offloadCheck : null;
+    if (mode === 'offload' && offloadCheck) {
+      const check = { device: offloadCheck, netns: t.dut0.netns, objectPath: program.objectPath, programName: program.programName, ...(program.load ? { load: program.load } : {}), pinRoot: rig.pinRoot, stack, log: log.info.bind(log) };
       for (const c of await checkOffloadAttach(check, [...pending].map(common))) emit(c);
       pending.length = 0;
       return;
@@ -516,6 +482,19 @@ async function runScenarioMode(
   }
 }
 
+/** Consecutive cases of one scenario, and within them of one mode: one load and one attach each. */
+export function groupCases(cases: readonly PlannedCase[]): { scenario: Scenario; modes: { mode: XdpMode; sizesBytes: number[] }[] }[] {
+  const groups: { scenario: Scenario; modes: { mode: XdpMode; sizesBytes: number[] }[] }[] = [];
+  for (const c of cases) {
+    let g = groups.at(-1);
+    if (!g || g.scenario !== c.scenario) groups.push((g = { scenario: c.scenario, modes: [] }));
+    const m = g.modes.at(-1);
+    if (m && m.mode === c.mode) m.sizesBytes.push(c.pktSizeBytes);
+    else g.modes.push({ mode: c.mode, sizesBytes: [c.pktSizeBytes] });
+  }
+  return groups;
+}
+
 /** Why a run failed, for results.json: the stage where it stopped and the error's own words. */
 function failureOf(err: unknown): RunFailure {
   const reason = (err instanceof Error && err.message) || String(err) || 'unknown error';
@@ -544,8 +523,11 @@ function saveEndStateOnly(outDir: string, results: RunResults, onDisk: RunResult
   }
 }
 
-export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal): Promise<RunResults> {
-  const runId = plan.runId ?? newRunId();
+export async function runBench(planned: PlannedRun, log: RunLog, signal: AbortSignal): Promise<RunResults> {
+  const plan = executable(planned);
+  const { runId } = plan;
+  const lab = plan.rig.kind === 'lab' ? plan.rig.lab : undefined;
+  const existingPair = plan.rig.kind === 'vm-pair' ? plan.rig.pair : undefined;
   const stack = new CleanupStack();
   const removed = await removeLeftovers(await findLeftovers(), (what, err) => log.info(`could not remove ${what}, left by a dead run: ${String(err)}`));
   if (removed.length) log.info(`removed leftovers of dead runs: ${removed.join(', ')}`);
@@ -571,13 +553,13 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       rate: plan.rateText,
       decouple: plan.placement.dutNapiCpu !== null,
       ...(plan.threads ? { generatorThreads: plan.threads } : {}),
-      topology: plan.lab ? 'physical' : 'veth',
+      topology: lab ? 'physical' : 'veth',
       agreementTolerance: plan.tolerance,
     },
     environment: {
-      ...await collectEnvironment(plan.existingPair?.driver ?? 'veth', plan.argv),
+      ...await collectEnvironment(existingPair?.driver ?? 'veth', plan.argv),
       // A lab's DUT is another machine: its sysctl is not read from here.
-      ...findDistortions(plan.scenarios, plan.lab ? undefined : readBpfStatsEnabled()),
+      ...findDistortions(plan.scenarios, lab ? undefined : readBpfStatsEnabled()),
     },
     calibration: [],
     cases: [],
@@ -608,12 +590,12 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       return results;
     }
     let rig: Rig;
-    if (plan.lab) {
-      const lab = await setUpLab(runId, plan.lab, stack, log);
-      rig = lab.rig;
-      results.lab = lab.record;
+    if (lab) {
+      const labRig = await setUpLab(runId, lab, stack, log);
+      rig = labRig.rig;
+      results.lab = labRig.record;
       // The DUT host is the machine measured: its kernel and CPUs, not the controller's.
-      const dutHost = lab.record.hosts.find((h) => h.roles.includes('dut'))!;
+      const dutHost = labRig.record.hosts.find((h) => h.roles.includes('dut'))!;
       Object.assign(results.environment, { kernel: dutHost.kernel, hostname: dutHost.hostname, cpuCount: dutHost.cpuCount, driver: rig.dutDriver });
       save(results);
     } else {
@@ -623,7 +605,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       rig = await setUpVethRig(runId, plan, stack, log);
     }
     const calibration = new Map<number, CalibrationRecord>();
-    for (const size of plan.pktSizesBytes) {
+    for (const size of plan.calibrationSizesBytes) {
       throwIfAborted(signal);
       const c = await calibrate(plan, rig, size, stack, signal, log);
       if (!c) continue;
@@ -631,7 +613,7 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       results.calibration.push(c);
     }
     save(results);
-    const totalCases = plan.scenarios.length * plan.modes.length * plan.pktSizesBytes.length;
+    const totalCases = plan.cases.length;
     const casesStartedMs = performance.now();
     const emit = (c: CaseResult) => {
       results.cases.push(c);
@@ -640,7 +622,9 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
       const perCaseMs = (performance.now() - casesStartedMs) / done;
       log.info(`progress: ${done}/${totalCases} cases${done < totalCases ? `, about ${Math.round((perCaseMs * (totalCases - done)) / 1000)} s left` : ''}`);
     };
-    for (const [index, scenario] of plan.scenarios.entries()) {
+    // The plan's cases in its order: a program is loaded once per run of cases with its scenario, attached once per mode.
+    for (const [index, group] of groupCases(plan.cases).entries()) {
+      const { scenario } = group;
       const mark = stack.size;
       try {
         const program = await loadScenarioProgram(rig, scenario, index + 1, plan.work);
@@ -648,9 +632,9 @@ export async function runBench(plan: RunPlan, log: RunLog, signal: AbortSignal):
         stack.push(`counter sampler of ${scenario.name}`, () => sampler.stop());
         const first = await sampler.sampleNow();
         if (first.exceptionsError) log.info(`${scenario.name}: no XDP exception counts (aborted, invalid actions, failed redirects): ${first.exceptionsError}`);
-        for (const mode of plan.modes) {
+        for (const { mode, sizesBytes } of group.modes) {
           throwIfAborted(signal);
-          await runScenarioMode(plan, rig, scenario, program, sampler, mode, calibration, stack, signal, log, emit);
+          await runScenarioMode(plan, rig, scenario, program, sampler, mode, sizesBytes, calibration, stack, signal, log, emit);
         }
       } finally {
         await stack.releaseTo(mark);

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, RunAbortedError } from '../../ground/errors.ts';
 import { RUN_REGISTRY_DIR } from '../../ground/paths.ts';
-import { runBench, type RunPlan } from '../../harness/run/runner.ts';
+import { newRunId, runBench } from '../../harness/run/runner.ts';
+import { planRun } from '../../harness/plan/plan.ts';
 import { validateRunOptions } from '../../harness/plan/run-options.ts';
 import { GeneratorFailure, type TrafficDriver } from '../../drivers/traffic-driver.ts';
 import { bench, leftoversOf, outDir, readResults, scratchDir } from './helpers.ts';
@@ -31,10 +32,10 @@ test.serial('the generator fails while calibrating: RunAbortedError (exit 1) in 
     modes: 'native', trials: '1', duration: '0.5', warmup: '0', interval: '100', generator: 'live', sizes: '64', rate: '0', flows: '1',
     work: 'no-touch', decouple: true, latencyLoads: '0', probes: '10', probeRate: '100', tolerance: '0.05', out,
   });
-  const plan: RunPlan = {
-    ...opts, settleMs: 300, calibrationMs: 1000, generator: failingGenerator, generatorReason: 'test', placement: { generatorCpus: [0], dutNapiCpu: 1 },
-    rateText: '0', cvLimit: 0.1, argv: ['bench', 'run', 'drop-all'],
-  };
+  const plan = planRun(opts, {
+    runId: newRunId(), argv: ['bench', 'run', 'drop-all'], rig: { kind: 'veth' }, rateText: '0',
+    generator: { driver: failingGenerator, why: 'test' }, placement: { placement: { generatorCpus: [0], dutNapiCpu: 1 }, why: '' },
+  });
   const err = await t.throwsAsync(runBench(plan, { info: () => undefined }, new AbortController().signal));
   t.true(err instanceof RunAbortedError, String(err));
   const aborted = err as RunAbortedError;

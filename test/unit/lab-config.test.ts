@@ -279,13 +279,12 @@ test('expandLabPlan: roles with their hosts and interfaces, scenario x mode x si
   t.deepEqual(plan.thresholds, ['*/native/xdpPps<-5%', 'drop-all/generic/64/xdpPps<-10%']);
 });
 
-test('renderLabPlan: hosts, interfaces, the case table and where results go', (t) => {
+test('renderLabPlan: hosts, interfaces, thresholds and where results go', (t) => {
   const text = renderLabPlan(expandLabPlan(parseLabConfig(EXAMPLE)));
   t.regex(text, /^lab example-lab \(.*example-lab\.yaml\): topology physical, dry run: nothing is touched$/m);
   t.regex(text, /^generator on loadgen: ssh bench@198\.18\.100\.10:22, key ~\/\.ssh\/xdpb_lab_ed25519, host keys from .*lab_known_hosts, ServerAliveInterval=5 ServerAliveCountMax=3 ConnectTimeout=10$/m);
   t.regex(text, /^ {2}port0 {2}ens2f0 {2}mac from device {2}198\.18\.1\.2\/24 {2}IRQs on CPUs 4$/m);
-  t.regex(text, /^3 scenarios x 2 modes x 3 sizes = 18 cases; 5 trials of 10 s each after 2 s warm-up; 90 trials, about 16 min of traffic$/m);
-  t.regex(text, /^ {2}18 {2}redirect {4}generic {2}1518 B {2}5$/m);
+  t.notRegex(text, /redirect/, 'the cases are the run plan\'s (test/unit/plan.test.ts)');
   t.regex(text, /^fail on \(alpha 0\.05\): \*\/native\/xdpPps<-5%; drop-all\/generic\/64\/xdpPps<-10%$/m);
   t.regex(text, /^output: \/var\/lib\/xdp-bench\/results$/m);
   t.true(text.endsWith('\n'));

@@ -22,7 +22,14 @@ import { checkOutDir, outDirForRun } from '../../run/out-dir.ts';
 import { DutLockedError } from '../../lab/dut-lock.ts';
 import type { RunResults } from '../../../ground/result-schema.ts';
 import { parseRate } from '../../../ground/values.ts';
-import { runBench, type RunPlan } from '../../run/runner.ts';
+import { newRunId, runBench } from '../../run/runner.ts';
+import { planRun, type RunPlan } from '../../plan/plan.ts';
+import { RUN_DEFAULTS } from '../../plan/defaults.ts';
+import { renderPlan } from '../../plan/render-plan.ts';
+import { resourcePrefix } from '../../run/run-registry.ts';
+import type { CpuPlacement } from '../../../drivers/napi-placement.ts';
+import type { RateSpec } from '../../../ground/values.ts';
+import type { LabRunOptions } from '../../lab/lab-rig.ts';
 import { userScenarios } from '../scenario-args.ts';
 import { runCompare } from './compare.ts';
 import { printRunOutcome } from './run-output.ts';
@@ -76,6 +83,26 @@ async function labGenerator(plan: LabPlan): Promise<{ driver: TrafficDriver; why
   }
 }
 
+/**
+ * The lab's run through the same planner as a local run: the config's own
+ * case list, in its order. Generator and DUT are separate hosts (or the lab's
+ * own NIC setup): nothing to decouple.
+ */
+export function planLabRun(
+  plan: LabPlan, scenarios: Scenario[], generator: { driver: TrafficDriver; why: string }, placement: CpuPlacement,
+  rate: RateSpec, outDir: string, argv: string[], lab: LabRunOptions,
+): RunPlan {
+  const options = {
+    scenarios, modes: [...new Set(plan.cases.map((c) => c.mode))], trials: plan.trials, durationMs: plan.durationMs, warmupMs: plan.warmupMs,
+    sampleIntervalMs: plan.sampleIntervalMs, generatorName: plan.generator, pktSizesBytes: [...new Set(plan.cases.map((c) => c.pktSizeBytes))],
+    rate, flows: RUN_DEFAULTS.flows, work: RUN_DEFAULTS.work, decouple: false, threads: null, progRunOnly: false, latency: null, outDir, tolerance: RUN_DEFAULTS.tolerance,
+  };
+  return planRun(options, {
+    runId: newRunId(), argv, rig: { kind: 'lab', lab }, generator, placement: { placement, why: 'lab: generator and DUT are separate hosts' }, rateText: plan.rate,
+    cases: plan.cases.map((c) => ({ scenario: c.scenario, mode: c.mode, pktSizeBytes: c.pktSizeBytes })),
+  });
+}
+
 function runDirName(now = new Date()): string {
   return now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
 }
@@ -101,6 +128,7 @@ export async function cmdRunLab(flags: LabRunFlags, cx: LabCommandContext): Prom
   try {
     if (flags.dryRun) {
       process.stdout.write(`${renderLabPlan(plan)}\n`);
+      process.stdout.write(`${renderPlan(await planLabDryRun(plan, flags, outDir, cx.argv), resourcePrefix)}\n`);
       // Read-only probes of the hosts: the verdict a run would reach before taking anything.
       const checks = await checkLab(plan, forced).catch((err: unknown) => {
         if (err instanceof SshConnectionError) throw new BenchError(`dry run: no safety verdict without every host: ${err.message}`, err.exitCode, { cause: err });
@@ -120,6 +148,20 @@ export async function cmdRunLab(flags: LabRunFlags, cx: LabCommandContext): Prom
   }
 }
 
+/** The plan a run would execute, without contacting the hosts: an SSH generator's default CPUs are read when the run starts. */
+async function planLabDryRun(plan: LabPlan, flags: LabRunFlags, outDir: string, argv: string[]): Promise<RunPlan> {
+  const scenarios = await labScenarios(plan, plan.roles.dut.host.kind === 'local');
+  const generator = await labGenerator(plan);
+  const genHost = plan.roles.generator.host;
+  const generatorCpus = plan.roles.generator.cpus.length ? plan.roles.generator.cpus : genHost.kind === 'local' ? generator.driver.defaultCpus(os.cpus().length) : [];
+  const rateErrors: string[] = [];
+  const rate = parseRate(plan.rate, rateErrors);
+  if (rateErrors.length) throw new UsageError(rateErrors.join('\n'));
+  const p = planLabRun(plan, scenarios, generator, { generatorCpus, dutNapiCpu: null }, rate, outDir, argv, { plan, forceInterfaces: flags.forceInterface ?? [] });
+  if (!generatorCpus.length) p.placementReason = `the generator's default CPUs on ${genHost.name}, read when the run starts`;
+  return p;
+}
+
 /** `outDir`: chosen and checked by cmdRunLab (given --out, or a free name under the config's output). */
 async function runLab(plan: LabPlan, flags: LabRunFlags, outDir: string, cx: LabCommandContext, checked: LabChecks): Promise<number> {
   const baseline = flags.baseline ? path.resolve(flags.baseline) : plan.baselineDir;
@@ -133,33 +175,8 @@ async function runLab(plan: LabPlan, flags: LabRunFlags, outDir: string, cx: Lab
   const rateErrors: string[] = [];
   const rate = parseRate(plan.rate, rateErrors);
   if (rateErrors.length) throw new UsageError(rateErrors.join('\n'));
-  cx.log(`lab ${plan.name}: ${plan.totals.cases} cases; generator ${generator.driver.name} on ${genHost.name} (CPUs ${generatorCpus.join(',')}), DUT ${plan.roles.dut.interfaces[0]!.name} on ${plan.roles.dut.host.name}; results in ${outDir}`);
-  const runPlan: RunPlan = {
-    scenarios,
-    modes: [...new Set(plan.cases.map((c) => c.mode))],
-    pktSizesBytes: [...new Set(plan.cases.map((c) => c.pktSizeBytes))],
-    trials: plan.trials,
-    durationMs: plan.durationMs,
-    warmupMs: plan.warmupMs,
-    sampleIntervalMs: plan.sampleIntervalMs,
-    settleMs: 300,
-    calibrationMs: 1000,
-    generator: generator.driver,
-    generatorReason: generator.why,
-    // Generator and DUT are separate hosts (or the lab's own NIC setup): nothing to decouple here.
-    placement: { generatorCpus, dutNapiCpu: null },
-    rate,
-    rateText: plan.rate,
-    flows: 1,
-    work: 'no-touch',
-    outDir,
-    tolerance: 0.05,
-    cvLimit: 0.1,
-    argv: cx.argv,
-    progRunOnly: false,
-    latency: null,
-    lab: { plan, forceInterfaces: flags.forceInterface ?? [], checked },
-  };
+  const runPlan = planLabRun(plan, scenarios, generator, { generatorCpus, dutNapiCpu: null }, rate, outDir, cx.argv, { plan, forceInterfaces: flags.forceInterface ?? [], checked });
+  cx.log(`lab ${plan.name}: ${runPlan.cases.length} cases; generator ${generator.driver.name} on ${genHost.name} (CPUs ${generatorCpus.join(',')}), DUT ${plan.roles.dut.interfaces[0]!.name} on ${plan.roles.dut.host.name}; results in ${outDir}`);
   const controller = cx.abortOnSignals();
   let results: RunResults | undefined;
   let interrupted: InterruptedError | undefined;
