@@ -79,7 +79,7 @@ static void try_hardware(int sock, const char *dev, const char *want, struct hw_
 		snprintf(hw->detail, sizeof(hw->detail), "not tried: no --dev");
 		return;
 	}
-	memcpy(ifr.ifr_name, dev, strlen(dev)); /* < IFNAMSIZ: checked by cmd_probe */
+	memcpy(ifr.ifr_name, dev, strlen(dev)); /* < IFNAMSIZ: checked by check_probe_args */
 	ifr.ifr_data = (void *)&info;
 	if (ioctl(sock, SIOCETHTOOL, &ifr)) {
 		snprintf(hw->detail, sizeof(hw->detail), "%s: ethtool timestamping info: %s", dev, strerror(errno));
