@@ -50,7 +50,7 @@ export interface ProbeOptions {
   /** Probes sent first and left out of every figure (default 2 in the prober). */
   warmup?: number;
   hwTimestamps?: 'auto' | 'off';
-  /** Default false: checksum 0, which native XDP_TX on veth needs (see native/xdpb_lat.c). */
+  /** Default false: checksum 0, which native XDP_TX on veth needs (see native/lat_probe.c). */
   udpChecksum?: boolean;
 }
 

@@ -23,8 +23,6 @@ export interface LoadedObject {
 
 /** How to load a foreign object the way its own loader would. */
 export interface LoadOptions {
-  /** `const volatile` knobs set in .rodata before load. */
-  knobs?: Record<string, number>;
   /** max_entries to set before load (maps declared with 0, or resized by the scenario). */
   mapSizes?: readonly { map: string; maxEntries: number }[];
   /** A program in a section libbpf cannot type, loaded as XDP (xdp.frags sections with frags). */
@@ -35,7 +33,6 @@ export interface LoadOptions {
 
 export function loadOptionArgv(o: LoadOptions): string[] {
   return [
-    ...Object.entries(o.knobs ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
     ...(o.mapSizes ?? []).flatMap((m) => ['--map-size', `${m.map}=${m.maxEntries}`]),
     ...(o.asXdp ? ['--as-xdp', o.asXdp] : []),
     ...(o.only ? ['--prog-name', o.only] : []),

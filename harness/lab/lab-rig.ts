@@ -179,7 +179,7 @@ const BPFFS_SCRIPT = `[ "$(stat -f -c %T "$1" 2>/dev/null)" = bpf_fs ] || mount 
 export const GUARD_IDLE_TIMEOUT_MS = 10_000;
 const HEARTBEAT_MS = 1000;
 
-/** `xdpb guard` (native/xdpb.c): detaches, unpins and kills the run's processes when the controller goes away. */
+/** `xdpb guard` (native/cmd_guard.c): detaches, unpins and kills the run's processes when the controller goes away. */
 export function guardArgv(host: Host, pinRoot: string, runId: string, ifnames: readonly string[]): string[] {
   return [host.helperPath, 'guard', '--pin-dir', pinRoot, '--idle-timeout-ms', String(GUARD_IDLE_TIMEOUT_MS),
     ...ifnames.flatMap((d) => ['--guard-dev', d]),

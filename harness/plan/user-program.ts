@@ -26,7 +26,7 @@ export function sha256File(file: string): string {
 /** libbpf's sections for XDP programs run by a cpumap/devmap entry (expected attach BPF_XDP_CPUMAP/DEVMAP). */
 const MAP_PROGRAM_SECTION = /^xdp(?:\.frags)?\/(cpumap|devmap)\b/;
 
-/** "xdp.frags" or "xdp.frags/...": a program that takes multi-buffer frames (native/xdpb.c apply_as_xdp matches the same). */
+/** "xdp.frags" or "xdp.frags/...": a program that takes multi-buffer frames (apply_as_xdp in native/object_load.c matches the same). */
 export const isFragsSection = (section: string) => section === 'xdp.frags' || section.startsWith('xdp.frags/');
 
 type Programs = { programs: Pick<ObjectInspection['programs'][number], 'name' | 'section' | 'type'>[] };
