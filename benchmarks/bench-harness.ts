@@ -13,8 +13,9 @@
  * Prints ops/s (1 / tinybench's mean latency) with the relative margin of
  * error of that mean, mean and p99 latency per op and the sample count;
  * then, as root with native/build/xdpb, the sampling loop's own cost per
- * sample against 1 % of the 250 ms interval (benchmarks/sampling-cost.ts). --json FILE writes the
- * same (atomically); --quick is a short run (test/harness/bench-harness.test.ts).
+ * sample against 1 % of the 250 ms interval (benchmarks/sampling-cost.ts).
+ * --json FILE writes the same (atomically); --quick is a short run
+ * (test/harness/bench-harness.test.ts).
  * Nothing is asserted: it prints what it measured. Temp dirs and the
  * sampler's topology are removed in finally and on SIGINT/SIGTERM. */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -17,8 +17,10 @@
  * Exit code 0 whatever the figures; 1 when something failed to run. */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { DEFAULT_LOAD_FRACTIONS, LATENCY_OBJECT, loadRatesPps, type LatencySummary } from '../drivers/latency-prober.ts';
-import { listPrograms, runProgRun, summarizeProgRun, type ProgRunSummary } from '../drivers/prog-run.ts';
+import { DEFAULT_LOAD_FRACTIONS, LATENCY_OBJECT, loadRatesPps } from '../drivers/latency-prober.ts';
+import { listPrograms, runProgRun } from '../drivers/prog-run.ts';
+import type { LatencySummary, ProgRunSummary } from '../ground/result-schema.ts';
+import { summarizeProgRun } from '../harness/analysis/prog-run-summary.ts';
 import { buildUdpFrame } from '../ground/frame.ts';
 import { attachDut, closeLatencyLab, measureLatency, measureMaxPps, openLatencyLab, type LatencyLab } from '../harness/run/latency-lab.ts';
 import { BENCH_OBJECT } from '../ground/paths.ts';
