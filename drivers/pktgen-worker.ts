@@ -9,7 +9,8 @@
  * `start` on pgctrl blocks until the run ends; a signal makes pktgen stop every
  * thread of this namespace and the write return, and the worker then reports. */
 import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
-import { PKTGEN_PROC_DIR, parsePktgenDevice, pktgenResultText, pktgenWriteAccepted, type PktgenWorkerEvent, type PktgenWorkerPlan } from './pktgen.ts';
+import { PKTGEN_PROC_DIR, parsePktgenDevice, pktgenResultText, pktgenWriteAccepted } from './pktgen-proc.ts';
+import type { PktgenWorkerEvent, PktgenWorkerPlan } from './pktgen-protocol.ts';
 
 function emit(e: PktgenWorkerEvent): void {
   process.stdout.write(`${JSON.stringify(e)}\n`);

@@ -5,7 +5,8 @@
  */
 
 import type { RunResults } from '../ground/result-schema.ts';
-import { comparisonSectionsHtml, renderComparisonMarkdown, type Comparison } from './compare.ts';
+import type { Comparison } from '../harness/analysis/compare.ts';
+import { comparisonSectionsHtml, renderComparisonMarkdown } from './compare.ts';
 import { escapeHtml, htmlDocument, list, runSectionsHtml } from './html.ts';
 import { escapeInline, markdownTable } from './markdown.ts';
 import { environmentFields, methodologyParagraphs, parameterFields, runCaveats } from './run-info.ts';

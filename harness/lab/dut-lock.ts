@@ -4,9 +4,10 @@
  * second run gets; a stale holder is detected, reported and taken over). On a
  * lab host over SSH the same file is locked by a remote flock(1). */
 import path from 'node:path';
+import { flockArgv, flockOutcome } from '../../drivers/flock.ts';
 import { runOn, spawnOn, type RemoteProcess, type SshTarget } from '../../drivers/ssh.ts';
 import { BenchError, EXIT } from '../../ground/errors.ts';
-import { acquireLockFile, describeHolder, HELD_EXIT, holderFor, isHeld, parseHolder, takeoverNote as lockTakeoverNote, type HeldLock, type LockHolder } from '../run/lock-file.ts';
+import { acquireLockFile, describeHolder, holderFor, isHeld, parseHolder, takeoverNote as lockTakeoverNote, type HeldLock, type LockHolder } from '../run/lock-file.ts';
 import { RUN_REGISTRY_DIR } from '../../ground/paths.ts';
 import { processAlive } from '../../ground/process-alive.ts';
 export { processAlive, parseHolder, type LockHolder };
@@ -59,7 +60,7 @@ export function takeoverNote(lock: Pick<DutLock, 'tookOverFrom' | 'holder'>): st
 export const REMOTE_LOCK_SCRIPT = [
   'mkdir -p "$(dirname "$1")" || exit 70',
   'exec 9>>"$1" || exit 70',
-  `flock --nonblock --conflict-exit-code ${HELD_EXIT} 9 || exit $?`,
+  `${flockArgv(9, 0).join(' ')} || exit $?`,
   'prev=$(head -n 1 "$1")',
   'printf \'%s\\n\' "$2" > "$1"',
   'printf \'locked\\n%s\\n\' "$prev"',
@@ -101,7 +102,7 @@ export async function acquireRemoteDutLock(
   const dut = `${opts.dutHost}:${opts.ifname} on ${target.name}`;
   if (!outcome.locked) {
     await proc.stop(2_000);
-    if (outcome.exitCode === HELD_EXIT) {
+    if (flockOutcome(outcome.exitCode) === 'held-elsewhere') {
       const text = await runOn(target, ['cat', file], { okExitCodes: [0, 1] }).catch(() => ({ stdout: '' }));
       throw new DutLockedError(dut, `${target.name}:${file}`, parseHolder(text.stdout), opts.now);
     }

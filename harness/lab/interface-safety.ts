@@ -12,6 +12,8 @@
  * traffic are protected too. Interfaces are matched by name or altname. */
 import { BenchError, EXIT } from '../../ground/errors.ts';
 import { localExec, type Exec } from '../../drivers/host-exec.ts';
+import { IP_COMMANDS, ipRouteGetArgv, parseIpAddrs, parseIpLinks, parseIpRoutes, type IpRoute } from '../../drivers/ip-json.ts';
+import { parseSshConnection, parseSshdSockets, SS_ESTABLISHED_ARGV, SSH_CONNECTION_ARGV } from '../../drivers/ssh-sessions.ts';
 
 export interface ProtectedInterface {
   ifname: string;
@@ -41,105 +43,24 @@ export interface SafetyReadings {
   routesToPeers?: Record<string, string>;
 }
 
-export const SAFETY_COMMANDS = {
-  routes4: ['ip', '-4', '-j', 'route', 'show', 'table', 'all'],
-  routes6: ['ip', '-6', '-j', 'route', 'show', 'table', 'all'],
-  addrs: ['ip', '-j', 'addr', 'show'],
-  links: ['ip', '-d', '-j', 'link', 'show'],
-  sshConnection: ['printenv', 'SSH_CONNECTION'],
-  sockets: ['ss', '-Htnp', 'state', 'established'],
-} as const;
+export const SAFETY_COMMANDS = { ...IP_COMMANDS, sshConnection: SSH_CONNECTION_ARGV, sockets: SS_ESTABLISHED_ARGV } as const;
 
 /** A route this wide or wider is management traffic: no LAN is /7 (IPv4) or /15 (IPv6); halves and quarters of "the default" are. */
 export const SPLIT_DEFAULT_MAX_PREFIX = { IPv4: 7, IPv6: 15 } as const;
 
-export function routeGetArgv(address: string): string[] {
-  return ['ip', '-j', 'route', 'get', address];
-}
-
-type Json = Record<string, unknown>;
-
-function jsonList(text: string, what: string): Json[] {
-  if (!text.trim()) return [];
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new Error(`${what}: not JSON: ${text.slice(0, 120)}`);
-  }
-  return Array.isArray(v) ? (v as Json[]) : [];
-}
-
-export interface SshSession {
-  clientAddress: string;
-  clientPort: number;
-  localAddress: string;
-  localPort: number;
-  /** Interface named by an IPv6 zone (fe80::1%eth0), if any. */
-  zone: string | null;
-}
-
-/** "192.0.2.1 51234 192.0.2.2 22" -> the session; IPv4-mapped IPv6 is unmapped. */
-export function parseSshConnection(text: string | null | undefined): SshSession | null {
-  const parts = (text ?? '').trim().split(/\s+/);
-  if (parts.length !== 4) return null;
-  const unmap = (a: string) => a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
-  const [client, cport, local, lport] = parts as [string, string, string, string];
-  const zone = /%(.+)$/.exec(local)?.[1] ?? null;
-  return { clientAddress: unmap(client.replace(/%.*$/, '')), clientPort: Number(cport), localAddress: unmap(local.replace(/%.*$/, '')), localPort: Number(lport), zone };
-}
-
-/** One established TCP session of an sshd process, from `ss -Htnp state established`. */
-export interface SshdSocket {
-  localAddress: string;
-  localPort: number;
-  peerAddress: string;
-  peerPort: number;
-  /** `ss` prints the interface of a scoped (link-local) address: addr%eth0:port. */
-  zone: string | null;
-  pid: number;
-}
-
-const unmapV4 = (a: string) => a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
-
-/** "198.18.0.2:22", "[2001:db8::2]:22", "[fe80::2]%eth0:22" -> address, zone, port. */
-function ssEndpoint(text: string): { address: string; zone: string | null; port: number } | null {
-  const colon = text.lastIndexOf(':');
-  if (colon < 1) return null;
-  const port = Number(text.slice(colon + 1));
-  let host = text.slice(0, colon);
-  const zone = /%([^\]%]+)$/.exec(host)?.[1] ?? null;
-  if (zone) host = host.slice(0, -zone.length - 1);
-  host = host.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
-  return Number.isInteger(port) && host ? { address: unmapV4(host), zone, port } : null;
-}
-
-/** The sshd sessions among `ss -Htnp state established` lines (sshd, or sshd-session since OpenSSH 9.8). */
-export function parseSshdSockets(text: string): SshdSocket[] {
-  const out: SshdSocket[] = [];
-  for (const line of text.split('\n')) {
-    const cols = line.trim().split(/\s+/);
-    if (cols.length < 5) continue;
-    const proc = /\("(sshd[^"]*)",pid=(\d+)/.exec(cols.slice(4).join(' '));
-    const local = ssEndpoint(cols[2]!);
-    const peer = ssEndpoint(cols[3]!);
-    if (!proc || !local || !peer) continue;
-    out.push({ localAddress: local.address, localPort: local.port, peerAddress: peer.address, peerPort: peer.port, zone: local.zone ?? peer.zone, pid: Number(proc[2]) });
-  }
-  return out;
-}
+export const routeGetArgv = ipRouteGetArgv;
 
 /** "0.0.0.0/1" -> 1; "default" -> 0; a host route ("198.18.0.1") -> the full length; junk -> null. */
-function prefixLengthOf(dst: unknown, family: 'IPv4' | 'IPv6'): number | null {
+function prefixLengthOf(dst: string | null, family: 'IPv4' | 'IPv6'): number | null {
   if (dst === 'default') return 0;
-  if (typeof dst !== 'string') return null;
+  if (dst === null) return null;
   const m = /\/(\d{1,3})$/.exec(dst);
   return m ? Number(m[1]) : family === 'IPv4' ? 32 : 128;
 }
 
 /** Multicast destinations (224.0.0.0/4, ff00::/8: in every IPv6 local table) carry no management traffic. */
-function isMulticastRoute(route: Json): boolean {
-  return route.type === 'multicast' || (typeof route.dst === 'string' && /^(22[4-9]|23\d)\.|^ff/i.test(route.dst));
+function isMulticastRoute(route: IpRoute): boolean {
+  return route.type === 'multicast' || (route.dst !== null && /^(22[4-9]|23\d)\.|^ff/i.test(route.dst));
 }
 
 function sameAddress(a: string, b: string): boolean {
@@ -151,35 +72,32 @@ const STACKED_KINDS = ['vlan', 'macvlan', 'macvtap', 'ipvlan', 'ipvtap'];
 /** Pure: which interfaces are protected, and why. */
 export function protectedInterfacesFrom(r: SafetyReadings): ProtectedInterface[] {
   const found = new Map<string, string[]>();
-  const add = (ifname: unknown, reason: string) => {
-    if (typeof ifname !== 'string' || !ifname) return;
+  const add = (ifname: string | null, reason: string) => {
+    if (!ifname) return;
     const list = found.get(ifname) ?? [];
     if (!list.includes(reason)) list.push(reason);
     found.set(ifname, list);
   };
   for (const [family, text] of [['IPv4', r.routes4], ['IPv6', r.routes6]] as const) {
-    for (const route of jsonList(text, `${family} routes`)) {
+    for (const route of parseIpRoutes(text, `${family} routes`)) {
       // Unicast only: local, broadcast, multicast, blackhole, ... routes carry nothing off the host.
-      if ((route.type !== undefined && route.type !== 'unicast') || isMulticastRoute(route)) continue;
+      if ((route.type !== null && route.type !== 'unicast') || isMulticastRoute(route)) continue;
       const length = prefixLengthOf(route.dst, family);
       if (length === null || length > SPLIT_DEFAULT_MAX_PREFIX[family]) continue;
-      const table = route.table && route.table !== 'main' ? ` in table ${String(route.table)}` : '';
-      const via = (g: unknown) => (typeof g === 'string' ? ` via ${g}` : '');
-      const what = length === 0 ? `the ${family} default route` : `the route to ${String(route.dst)}`;
+      const table = route.table && route.table !== 'main' ? ` in table ${route.table}` : '';
+      const via = (g: string | null) => (g !== null ? ` via ${g}` : '');
+      const what = length === 0 ? `the ${family} default route` : `the route to ${route.dst}`;
       const why = length === 0 ? '' : ' (a split default route, as VPNs install: wider than any LAN)';
       add(route.dev, `carries ${what}${via(route.gateway)}${table}${why}`);
-      if (Array.isArray(route.nexthops)) {
-        for (const hop of route.nexthops as Json[]) add(hop.dev, `carries ${what}${via(hop.gateway)}${table} (multipath)${why}`);
-      }
+      for (const hop of route.nexthops) add(hop.dev, `carries ${what}${via(hop.gateway)}${table} (multipath)${why}`);
     }
   }
-  const addrs = jsonList(r.addrs, 'ip -j addr show');
-  const holderOf = (address: string) => addrs.filter((link) => (Array.isArray(link.addr_info) ? (link.addr_info as Json[]) : [])
-    .some((a) => typeof a.local === 'string' && sameAddress(a.local, address))).map((link) => link.ifname);
+  const addrs = parseIpAddrs(r.addrs, 'ip -j addr show');
+  const holderOf = (address: string) => addrs.filter((link) => link.localAddresses.some((a) => sameAddress(a, address))).map((link) => link.ifname);
   const session = (what: string, s: { localAddress: string; zone: string | null; peerAddress: string }, routeBack: string | null | undefined) => {
     if (s.zone) add(s.zone, `carries ${what}`);
     for (const ifname of holderOf(s.localAddress)) add(ifname, `holds the address ${s.localAddress} of ${what}`);
-    for (const route of jsonList(routeBack ?? '', 'ip -j route get')) add(route.dev, `carries ${what} (the route back to ${s.peerAddress})`);
+    for (const route of parseIpRoutes(routeBack ?? '', 'ip -j route get')) add(route.dev, `carries ${what} (the route back to ${s.peerAddress})`);
   };
   const env = parseSshConnection(r.sshConnection);
   if (env) session(`the SSH session from ${env.clientAddress} to ${env.localAddress}:${env.localPort}`, { ...env, peerAddress: env.clientAddress }, r.routeToClient);
@@ -189,30 +107,26 @@ export function protectedInterfacesFrom(r: SafetyReadings): ProtectedInterface[]
     session(`an SSH session from ${s.peerAddress} to ${s.localAddress}:${s.localPort} (sshd pid ${s.pid})`, s, r.routesToPeers?.[s.peerAddress]);
   }
   // Ports of a protected bridge/bond, and the lower device of a protected VLAN/macvlan, carry the same traffic.
-  const links = jsonList(r.links, 'ip -d -j link show');
+  const links = parseIpLinks(r.links, 'ip -d -j link show');
   for (let round = 0; round < 8; round++) {
     let grew = false;
     for (const [ifname, reasons] of [...found]) {
       const main = reasons[0]!;
       for (const l of links) {
-        if (l.master === ifname && typeof l.ifname === 'string' && !found.has(l.ifname)) {
+        if (l.master === ifname && l.ifname !== null && !found.has(l.ifname)) {
           add(l.ifname, `is a port of ${ifname}, which ${main}`);
           grew = true;
         }
       }
       const self = links.find((l) => l.ifname === ifname);
-      const kind = (self?.linkinfo as Json | undefined)?.info_kind;
-      if (self && typeof kind === 'string' && STACKED_KINDS.includes(kind) && typeof self.link === 'string' && !found.has(self.link)) {
-        add(self.link, `is the lower device of ${ifname} (${kind}), which ${main}`);
+      if (self?.kind && STACKED_KINDS.includes(self.kind) && self.link !== null && !found.has(self.link)) {
+        add(self.link, `is the lower device of ${ifname} (${self.kind}), which ${main}`);
         grew = true;
       }
     }
     if (!grew) break;
   }
-  const altnamesOf = (ifname: string) => {
-    const a = links.find((l) => l.ifname === ifname)?.altnames;
-    return Array.isArray(a) ? a.filter((n): n is string => typeof n === 'string') : [];
-  };
+  const altnamesOf = (ifname: string) => links.find((l) => l.ifname === ifname)?.altnames ?? [];
   return [...found].map(([ifname, reasons]) => ({ ifname, altnames: altnamesOf(ifname), reasons })).sort((a, b) => a.ifname.localeCompare(b.ifname));
 }
 

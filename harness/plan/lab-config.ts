@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { GENERATOR_NAMES } from '../../drivers/generators.ts';
 import { sshOptionProblem, type SshTarget } from '../../drivers/ssh.ts';
-import { parseThreshold, type Threshold } from '../../reports/compare.ts';
+import { parseThreshold, type Threshold } from '../analysis/threshold.ts';
 import { SCENARIOS } from '../../scenarios/builtin.ts';
 import { parseScenarioFile, ScenarioFileError } from '../../scenarios/scenario-file.ts';
 import { USER_FILE_CAPS, readUserFile } from '../../ground/user-file.ts';

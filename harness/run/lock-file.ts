@@ -1,20 +1,16 @@
 /* A lock file on this machine: flock(2) on an open file description this
- * process holds (taken by flock(1) on an inherited fd, since Node has no
- * flock), so the kernel drops it when the process dies, however it dies. The
- * file's content names the holder (pid, host, run id, since, command line)
- * for the error a second run gets; it is emptied on release. A file still
- * naming a holder while nobody holds the flock is the trace of a run that
- * died: it is reported and taken over. Used by the DUT locks
- * (harness/lab/dut-lock.ts) and the local run lock (harness/run/run-lock.ts). */
-import { spawn } from 'node:child_process';
+ * process holds (taken by flock(1) on an inherited fd: drivers/flock.ts), so
+ * the kernel drops it when the process dies, however it dies. The file's
+ * content names the holder (pid, host, run id, since, command line) for the
+ * error a second run gets; it is emptied on release. A file still naming a
+ * holder while nobody holds the flock is the trace of a run that died: it is
+ * reported and taken over. Used by the DUT locks (harness/lab/dut-lock.ts)
+ * and the local run lock (harness/run/run-lock.ts). */
 import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { InterruptedError, MissingCapabilityError } from '../../ground/errors.ts';
+import { flockFd } from '../../drivers/flock.ts';
 import { processAlive } from '../../ground/process-alive.ts';
-
-/** flock(1)'s exit code when the lock is held (-E). */
-export const HELD_EXIT = 75;
 
 export interface LockHolder {
   pid: number;
@@ -87,38 +83,6 @@ export function readHolder(file: string): LockHolder | null {
   } catch {
     return null;
   }
-}
-
-/**
- * flock on our fd through flock(1): the lock belongs to the open file
- * description, so it stays ours when flock(1) exits. waitS 0: do not wait.
- * An abort kills flock(1) and throws InterruptedError (the caller closes the fd).
- */
-function flockFd(fd: number, waitS: number, signal?: AbortSignal): Promise<boolean> {
-  const how = waitS > 0 ? ['--wait', String(waitS)] : ['--nonblock'];
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError(String(signal.reason ?? 'signal')));
-    const child = spawn('flock', [...how, '--conflict-exit-code', String(HELD_EXIT), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
-    let stderr = '';
-    child.stderr?.on('data', (b: Buffer) => void (stderr += b.toString()));
-    // flock(1) itself is bounded by --wait; this only guards against a hung tool.
-    const guard = setTimeout(() => child.kill('SIGKILL'), (waitS + 10) * 1000);
-    const onAbort = () => child.kill('SIGKILL');
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (err) => {
-      clearTimeout(guard);
-      signal?.removeEventListener('abort', onAbort);
-      reject(new MissingCapabilityError(`flock(1) could not be started (${err.message}): install util-linux (apt-get install util-linux)`));
-    });
-    child.on('close', (code, sig) => {
-      clearTimeout(guard);
-      signal?.removeEventListener('abort', onAbort);
-      if (signal?.aborted) reject(new InterruptedError(String(signal.reason ?? 'signal')));
-      else if (code === 0) resolve(true);
-      else if (code === HELD_EXIT) resolve(false);
-      else reject(new Error(`flock on the lock failed (exit ${code ?? sig ?? '?'}): ${stderr.trim()}`));
-    });
-  });
 }
 
 export interface AcquireOptions {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { bench, readResults } from './helpers.ts';
 import { countColour, dataImages, openInChromium, type BrowserView } from './browser.ts';
 import { EXIT } from '../../ground/errors.ts';
-import type { Comparison } from '../../reports/compare.ts';
+import type { Comparison } from '../../harness/analysis/compare.ts';
 
 const SHORT = ['--trials', '5', '--duration', '0.5', '--warmup', '0.3', '--interval', '100'];
 const HIGH_RATE = '500000';

@@ -1,14 +1,7 @@
 import test from 'ava';
-import {
-  buildComparison,
-  parseThreshold,
-  renderComparisonHtml,
-  renderComparisonJson,
-  renderComparisonMarkdown,
-  renderComparisonTerminal,
-  type Comparison,
-  type RunInput,
-} from '../../reports/compare.ts';
+import { buildComparison, type Comparison, type RunInput } from '../../harness/analysis/compare.ts';
+import { parseThreshold } from '../../harness/analysis/threshold.ts';
+import { renderComparisonHtml, renderComparisonJson, renderComparisonMarkdown, renderComparisonTerminal } from '../../reports/compare.ts';
 import { assertValidResults } from '../../harness/results/results-io.ts';
 import { makeRun, type RunSpec } from './runs-fixture.ts';
 

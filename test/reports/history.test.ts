@@ -1,5 +1,6 @@
 import test from 'ava';
-import { buildHistory, historyChartSpecs, renderHistoryHtml, renderHistoryJson, renderHistoryMarkdown, renderHistoryTerminal, type HistoryInput } from '../../reports/history.ts';
+import { buildHistory, type HistoryInput } from '../../harness/analysis/history.ts';
+import { historyChartSpecs, renderHistoryHtml, renderHistoryJson, renderHistoryMarkdown, renderHistoryTerminal } from '../../reports/history.ts';
 import { makeRun, type CaseSpec } from './runs-fixture.ts';
 
 const OPTS = { alpha: 0.05, minSegmentRuns: 2, minChangeFraction: 0.05 };

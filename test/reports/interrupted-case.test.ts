@@ -10,8 +10,9 @@ import { renderTerminalTable } from '../../reports/terminal-table.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';
 import { reasonText, renderRunHtml } from '../../reports/html.ts';
 import { buildPpsChartModel } from '../../reports/chart-png.ts';
-import { buildComparison, parseThreshold } from '../../reports/compare.ts';
-import { buildHistory } from '../../reports/history.ts';
+import { buildComparison } from '../../harness/analysis/compare.ts';
+import { buildHistory } from '../../harness/analysis/history.ts';
+import { parseThreshold } from '../../harness/analysis/threshold.ts';
 import { caseStatsOf, makeResults, nativeCase } from './fixture.ts';
 
 function interruptedNative(): InterruptedCase {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { buildComparison } from '../../reports/compare.ts';
+import { buildComparison } from '../../harness/analysis/compare.ts';
 import { distinguishingFields, renderMergedHtml, renderMergedJson, renderMergedMarkdown, renderSummaryJson, type LabelledRun } from '../../reports/merged-report.ts';
 import { buildSummaryTable } from '../../reports/summary-table.ts';
 import { makeResults } from './fixture.ts';

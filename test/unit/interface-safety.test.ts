@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT } from '../../ground/errors.ts';
 import {
-  assertSafeToAttach, findProtectedInterfaces, parseSshConnection, parseSshdSockets, ProtectedInterfaceError, protectedInterfacesFrom, SAFETY_COMMANDS,
+  assertSafeToAttach, findProtectedInterfaces, ProtectedInterfaceError, protectedInterfacesFrom, SAFETY_COMMANDS,
   type SafetyReadings,
 } from '../../harness/lab/interface-safety.ts';
+import { parseSshConnection, parseSshdSockets } from '../../drivers/ssh-sessions.ts';
 import type { Exec } from '../../drivers/host-exec.ts';
 import { REPO_ROOT } from '../../ground/paths.ts';
 

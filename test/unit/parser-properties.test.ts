@@ -30,8 +30,11 @@ import {
 } from '../../drivers/pktgen.ts';
 import { checkResults, ResultsFileError } from '../../harness/results/results-io.ts';
 import type { RunResults } from '../../ground/result-schema.ts';
-import { buildComparison, renderComparisonHtml, renderComparisonJson, renderComparisonMarkdown, renderComparisonTerminal, METRIC_IDS } from '../../reports/compare.ts';
-import { buildHistory, renderHistoryTerminal } from '../../reports/history.ts';
+import { buildComparison } from '../../harness/analysis/compare.ts';
+import { buildHistory } from '../../harness/analysis/history.ts';
+import { METRIC_IDS } from '../../harness/analysis/metrics.ts';
+import { renderComparisonHtml, renderComparisonJson, renderComparisonMarkdown, renderComparisonTerminal } from '../../reports/compare.ts';
+import { renderHistoryTerminal } from '../../reports/history.ts';
 import { renderTerminalTable } from '../../reports/terminal-table.ts';
 import { REPO_ROOT } from '../../ground/paths.ts';
 import { makeResults } from '../reports/fixture.ts';

@@ -1,6 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { decodeEthernet, parseTcpdumpStats, PcapError, readPcap, tcpdumpArgv, verifyCapture, type CaptureExpectation, type PcapFile } from '../../drivers/pcap-capture.ts';
+import { verifyCapture, type CaptureExpectation } from '../../drivers/capture-verify.ts';
+import { parseTcpdumpStats, tcpdumpArgv } from '../../drivers/pcap-capture.ts';
+import { decodeEthernet, PcapError, readPcap, type PcapFile } from '../../drivers/pcap-file.ts';
 import { EXIT } from '../../ground/errors.ts';
 import { buildUdpFrame } from '../../ground/frame.ts';
 import { XDPB_HELPER } from '../../ground/paths.ts';

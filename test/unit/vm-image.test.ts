@@ -5,7 +5,9 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { buildCpio, listCpio } from '../../drivers/vm/cpio.ts';
 import { assertSafePath, guestMac, jobFiles, qemuArgv } from '../../drivers/vm/qemu-vm.ts';
-import { initramfsInit, isStaticElf, kernelPackagesFor, moduleLoadOrder, parseCandidateVersion, parseMetaDepends, vmCacheDir, DEFAULT_VM_CACHE, INITRAMFS_MODULES } from '../../drivers/vm/vm-image.ts';
+import { initramfsInit, isStaticElf, moduleLoadOrder, INITRAMFS_MODULES } from '../../drivers/vm/initramfs.ts';
+import { kernelPackagesFor, parseCandidateVersion, parseMetaDepends } from '../../drivers/vm/kernel-packages.ts';
+import { vmCacheDir, DEFAULT_VM_CACHE } from '../../drivers/vm/vm-image.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 

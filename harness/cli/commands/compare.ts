@@ -1,19 +1,10 @@
 /* bench compare A B [C ...]: the baseline A against each candidate, with significance and --fail-on thresholds. */
 import { Option, type Command } from 'commander';
 import { EXIT } from '../../../ground/errors.ts';
-import {
-  METRIC_IDS,
-  THRESHOLD_SYNTAX,
-  TEST_DESCRIPTION,
-  buildComparison,
-  parseThreshold,
-  renderComparisonHtml,
-  renderComparisonJson,
-  renderComparisonMarkdown,
-  renderComparisonTerminal,
-  type Comparison,
-  type Threshold,
-} from '../../../reports/compare.ts';
+import { TEST_DESCRIPTION, buildComparison, type Comparison } from '../../analysis/compare.ts';
+import { METRIC_IDS } from '../../analysis/metrics.ts';
+import { THRESHOLD_SYNTAX, parseThreshold, type Threshold } from '../../analysis/threshold.ts';
+import { renderComparisonHtml, renderComparisonJson, renderComparisonMarkdown, renderComparisonTerminal } from '../../../reports/compare.ts';
 import { OUTPUT_FORMATS, checkOutputOption, collect, note, parseMetrics, parseNumber, readRun, throwIfErrors, writeOutputs, type OutputFormat } from './shared.ts';
 
 export interface CompareCommandOptions {

@@ -1,16 +1,9 @@
 /* bench history DIR...: many runs (one per night) as a trend per case and metric, with step-change detection. */
 import { Option, type Command } from 'commander';
 import { EXIT } from '../../../ground/errors.ts';
-import { METRIC_IDS } from '../../../reports/compare.ts';
-import {
-  buildHistory,
-  historyChartSpecs,
-  renderHistoryHtml,
-  renderHistoryJson,
-  renderHistoryMarkdown,
-  renderHistoryTerminal,
-  type HistoryInput,
-} from '../../../reports/history.ts';
+import { buildHistory, type HistoryInput } from '../../analysis/history.ts';
+import { METRIC_IDS } from '../../analysis/metrics.ts';
+import { historyChartSpecs, renderHistoryHtml, renderHistoryJson, renderHistoryMarkdown, renderHistoryTerminal } from '../../../reports/history.ts';
 import { renderLineChartSvg } from '../../../reports/svg-chart.ts';
 import { OUTPUT_FORMATS, checkOutputOption, findRuns, note, parseMetrics, parseNumber, readRun, throwIfErrors, writeOutputs, type OutputFormat } from './shared.ts';
 

@@ -6,8 +6,8 @@ import { UsageError } from '../../../ground/errors.ts';
 import { checkOutDir } from '../../run/out-dir.ts';
 import { parseDecimal } from '../../../ground/values.ts';
 import { RESULTS_FILE_NAME, ResultsFileError, loadResults } from '../../results/results-io.ts';
-import type { RunInput } from '../../../reports/compare.ts';
-import { METRIC_IDS, isMetricId, type MetricId } from '../../../reports/compare.ts';
+import type { RunInput } from '../../analysis/compare.ts';
+import { METRIC_IDS, isMetricId, type MetricId } from '../../analysis/metrics.ts';
 
 export const OUTPUT_FORMATS = ['terminal', 'markdown', 'html', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
