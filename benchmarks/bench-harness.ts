@@ -31,7 +31,7 @@ import { analyseTrial, type TrialInput } from '../harness/analysis/trial-analysi
 import { findRuns, parseMetrics, readRun } from '../harness/cli/commands/shared.ts';
 import { writeReports } from '../harness/results/report-files.ts';
 import { RESULTS_FILE_NAME, assertValidResults, loadResults } from '../harness/results/results-io.ts';
-import { buildHistory, type HistoryInput } from '../reports/history.ts';
+import { buildHistory, type HistoryInput } from '../harness/analysis/history.ts';
 import { Cleanup, DEFAULT_SAMPLE_INTERVAL_MS, measureSamplingCost, samplingCostLines, samplingCostUnavailable, type SamplingCost } from './sampling-cost.ts';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
