@@ -14,7 +14,7 @@ import {
   formatSignedPercent,
   formatSignedPps,
   wrapText,
-} from './format.ts';
+} from '../ground/format.ts';
 import { chartFigure, escapeHtml, htmlDocument, htmlTable, list, paragraph } from './html.ts';
 import { escapeInline, markdownTable } from './markdown.ts';
 import { paletteColour, renderBarChartSvg, type BarChartSpec } from './svg-chart.ts';

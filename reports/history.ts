@@ -4,7 +4,7 @@
  */
 
 import type { History, HistoryPoint, HistoryStep } from '../harness/analysis/history.ts';
-import { NOT_AVAILABLE, formatPValue, formatPps, formatSignedPercent, wrapText } from './format.ts';
+import { NOT_AVAILABLE, formatPValue, formatPps, formatSignedPercent, wrapText } from '../ground/format.ts';
 import { chartFigure, htmlDocument, htmlTable, list, paragraph } from './html.ts';
 import { escapeInline, markdownTable } from './markdown.ts';
 import { paletteColour, renderLineChartSvg, type LineChartSpec } from './svg-chart.ts';

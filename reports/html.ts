@@ -7,8 +7,8 @@
 
 import type { CaseResult, LatencyRecord, OkCase, RunResults } from '../ground/result-schema.ts';
 import { MODE_COLOURS, buildPpsChartModel, emptySlotText } from './chart-png.ts';
-import { formatBytes, formatErrno, formatMs, formatNs, formatPercent, formatPps } from './format.ts';
-import { environmentFields, methodologyParagraphs, parameterFields, runCaveats, runFields, type Field } from './run-info.ts';
+import { formatBytes, formatErrno, formatMs, formatNs, formatPercent, formatPps } from '../ground/format.ts';
+import { environmentFields, methodologyParagraphs, parameterFields, runCaveats, runFields, type Field } from '../ground/run-info.ts';
 import { attachedLabel, buildSummaryTable, caseLabel, partialFigureText, type SummaryTable } from './summary-table.ts';
 import {
   paletteColour,

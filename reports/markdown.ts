@@ -20,9 +20,9 @@ import {
   formatPps,
   formatSeconds,
   formatStatsLine,
-} from './format.ts';
+} from '../ground/format.ts';
 import { attachedLabel, buildSummaryTable, caseLabel } from './summary-table.ts';
-import { environmentFields, parameterFields } from './run-info.ts';
+import { environmentFields, parameterFields } from '../ground/run-info.ts';
 import type { SummaryTable } from './summary-table.ts';
 
 export interface MarkdownOptions {

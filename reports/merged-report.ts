@@ -9,7 +9,7 @@ import type { Comparison } from '../harness/analysis/compare.ts';
 import { comparisonSectionsHtml, renderComparisonMarkdown } from './compare.ts';
 import { escapeHtml, htmlDocument, list, runSectionsHtml } from './html.ts';
 import { escapeInline, markdownTable } from './markdown.ts';
-import { environmentFields, methodologyParagraphs, parameterFields, runCaveats } from './run-info.ts';
+import { environmentFields, methodologyParagraphs, parameterFields, runCaveats } from '../ground/run-info.ts';
 import { buildSummaryTable, type SummaryTable } from './summary-table.ts';
 
 /** The summary table as JSON: the same rows and display cells the terminal and Markdown show, plus the numbers. */

@@ -25,7 +25,7 @@ import {
   formatMinMax,
   formatPercent,
   formatPps,
-} from './format.ts';
+} from '../ground/format.ts';
 
 /** Fixed order in which flags are listed and explained. */
 export const FLAG_ORDER: readonly CaseFlag[] = [

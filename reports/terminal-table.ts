@@ -1,7 +1,7 @@
 /* Plain-text summary for the end of a run: aligned columns, no colour codes. */
 
 import type { RunResults } from '../ground/result-schema.ts';
-import { formatBytes, formatSeconds } from './format.ts';
+import { formatBytes, formatSeconds } from '../ground/format.ts';
 import { actionMix, buildSummaryTable } from './summary-table.ts';
 import type { ColumnId, SummaryColumn, SummaryTable } from './summary-table.ts';
 

@@ -9,8 +9,8 @@
 
 import type { CaseFlag, CaseResult, OkCase, RunResults, XdpMode } from '../../ground/result-schema.ts';
 // Formatting of the figures the model itself states (a threshold's observed change, its detail sentence).
-import { formatPValue, formatSignedPercent, formatSignedPps } from '../../reports/format.ts';
-import { environmentFields, parameterFields } from '../../reports/run-info.ts';
+import { formatPValue, formatSignedPercent, formatSignedPps } from '../../ground/format.ts';
+import { environmentFields, parameterFields } from '../../ground/run-info.ts';
 import { caseKey, METRICS, type MetricId } from './metrics.ts';
 import { welchTTest, type Untestable, type WelchTest } from './significance.ts';
 import { crosses, type Threshold } from './threshold.ts';

@@ -7,7 +7,7 @@
 
 import type { RunResults, XdpMode } from '../../ground/result-schema.ts';
 // The method sentence the model carries states its own minimum change.
-import { formatPercent } from '../../reports/format.ts';
+import { formatPercent } from '../../ground/format.ts';
 import { caseKey, METRICS, type MetricId } from './metrics.ts';
 import { detectSteps, type Step, type StepOptions } from './step-detection.ts';
 

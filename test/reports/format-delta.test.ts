@@ -1,5 +1,5 @@
 import test from 'ava';
-import { formatNs, formatPValue, formatSignedPercent, formatSignedPps, wrapText } from '../../reports/format.ts';
+import { formatNs, formatPValue, formatSignedPercent, formatSignedPps, wrapText } from '../../ground/format.ts';
 
 test('signed rate changes keep the unit rules of formatPps', (t) => {
   t.is(formatSignedPps(1_234_000), '+1.23 Mpps');

@@ -10,7 +10,7 @@ import {
   formatPps,
   formatPpsRange,
   ppsUnitFor,
-} from '../../reports/format.ts';
+} from '../../ground/format.ts';
 import { statsOf } from './fixture.ts';
 
 test('formatPps picks a unit and keeps it explicit', (t) => {

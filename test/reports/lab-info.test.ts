@@ -2,7 +2,7 @@
 import test from 'ava';
 import { assertValidResults } from '../../harness/results/results-io.ts';
 import type { LabRecord, RunResults } from '../../ground/result-schema.ts';
-import { environmentFields, runCaveats } from '../../reports/run-info.ts';
+import { environmentFields, runCaveats } from '../../ground/run-info.ts';
 import { renderTerminalTable } from '../../reports/terminal-table.ts';
 import { makeResults } from './fixture.ts';
 

@@ -4,7 +4,7 @@
  * Plain text; the HTML and Markdown renderers escape it.
  */
 
-import type { RunResults } from '../ground/result-schema.ts';
+import type { RunResults } from './result-schema.ts';
 import { formatBytes, formatCommandLine, formatElapsed, formatMs, formatPercent, formatPps, formatSeconds } from './format.ts';
 
 export type Field = readonly [name: string, value: string];

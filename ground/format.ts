@@ -1,7 +1,7 @@
 /* Number and text formatting for reports. Pure functions; every rate carries its unit. */
 
 import { constants as osConstants } from 'node:os';
-import type { Statistics } from '../ground/result-schema.ts';
+import type { Statistics } from './result-schema.ts';
 
 /** Placeholder for a value that does not exist (skipped case, missing counter). */
 export const NOT_AVAILABLE = '-';
