@@ -51,9 +51,10 @@ type Issue = z.core.$ZodIssue;
 /** Every problem of a failed parse, unknown fields first within their mapping (as they are read). */
 export function problemsOf(error: z.ZodError): Problem[] {
   const issues = error.issues;
-  const prefixOf = (a: readonly PropertyKey[], b: readonly PropertyKey[]) => a.length <= b.length && a.every((k, i) => k === b[i]);
-  const rank = issues.map((iss, i) => (iss.code === 'unrecognized_keys' ? Math.min(i, ...issues.flatMap((o, j) => (prefixOf(iss.path, o.path) ? [j] : []))) - 0.5 : i));
-  const ordered = issues.map((iss, i) => ({ iss, r: rank[i]! })).sort((a, b) => a.r - b.r).map((x) => x.iss);
+  const within = (outer: readonly PropertyKey[], inner: readonly PropertyKey[]) => outer.length <= inner.length && outer.every((k, i) => k === inner[i]);
+  // zod reports a mapping's unknown fields after its fields' problems: move them before the first problem inside that mapping.
+  const rank = (iss: Issue, i: number) => (iss.code === 'unrecognized_keys' ? issues.findIndex((o) => within(iss.path, o.path)) - 0.5 : i);
+  const ordered = issues.map((iss, i) => ({ iss, r: rank(iss, i) })).sort((a, b) => a.r - b.r).map((x) => x.iss);
   return ordered.flatMap((iss: Issue) =>
     iss.code === 'unrecognized_keys'
       ? iss.keys.map((k) => ({ path: joinPath(pathOf(iss.path), k), message: iss.message }))
@@ -68,14 +69,28 @@ export function validate<S extends z.ZodType>(schema: S, doc: unknown): { ok: tr
 }
 
 /** Inside a transform or refinement: reports a problem at `path` (relative to the value checked). */
-export function report(ctx: { addIssue: (i: z.core.$ZodRawIssue) => void } | z.RefinementCtx, message: string, path: PropertyKey[] = []): void {
-  (ctx as z.RefinementCtx).addIssue({ code: 'custom', message, path: path as (string | number)[] });
+export function report(ctx: z.RefinementCtx, message: string, path: PropertyKey[] = []): void {
+  ctx.addIssue({ code: 'custom', message, path: path as (string | number)[] });
 }
 
 /** Inside a transform: reports the problems of a nested parse, at their paths (relative to the value checked). */
 export function reissue(ctx: z.RefinementCtx, error: z.ZodError, prefix: PropertyKey[] = []): void {
   // As they are (code, keys, message): unknown fields stay unknown fields for problemsOf.
   for (const iss of error.issues) ctx.addIssue({ ...iss, path: [...prefix, ...iss.path] } as Parameters<z.RefinementCtx['addIssue']>[0]);
+}
+
+/* ---- what a schema expects, for messages of the containers around it ---- */
+
+const EXPECTED = new WeakMap<z.ZodType, string>();
+
+/** Records what `schema` expects ("an integer 1..65535") for the messages of lists and mappings of it. */
+export function withExpected<S extends z.ZodType>(schema: S, expected: string): S {
+  EXPECTED.set(schema, expected);
+  return schema;
+}
+
+function describeSchema(s: z.ZodType): string {
+  return EXPECTED.get(s) ?? 'values';
 }
 
 /* ---- leaves ---- */
@@ -170,12 +185,14 @@ function nullTolerant<S extends Shape>(shape: S): NullTolerant<S> {
   return Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, z.preprocess(nullIsAbsent, s)])) as unknown as NullTolerant<S>;
 }
 
-/** A mapping with exactly these fields; unknown fields are named with the known ones. */
-export function fields<const S extends Shape>(shape: S, expected = `a mapping of ${Object.keys(shape).join(', ')}`, known = Object.keys(shape)) {
-  const o = z.strictObject(nullTolerant(shape), {
-    error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field (known: ${known.join(', ')})` : expecting(expected)(iss)),
-  });
-  return withExpected(o, expected);
+/** The messages of a mapping: its unknown fields named with the known ones, else what it should be. */
+function mappingError(expected: string, known: string[]) {
+  return (iss: { code?: string; input?: unknown }) => (iss.code === 'unrecognized_keys' ? `unknown field (known: ${known.join(', ')})` : expecting(expected)(iss));
+}
+
+/** A mapping with exactly these fields. */
+export function fields<const S extends Shape>(shape: S, expected = `a mapping of ${Object.keys(shape).join(', ')}`) {
+  return withExpected(z.strictObject(nullTolerant(shape), { error: mappingError(expected, Object.keys(shape)) }), expected);
 }
 
 /** A mapping whose `tag` field picks its fields: `{kind: ssh, user, host}` or `{kind: local}`. */
@@ -184,11 +201,9 @@ export function tagged<const K extends string, const V extends Record<string, Sh
   const expected = `a mapping with ${tag}: ${tags.join(' or ')}`;
   const head = z.looseObject({ [tag]: z.enum(tags, { error: (iss) => `${iss.input === undefined ? 'missing' : `got ${describeValue(iss.input)}`}: expected one of ${tags.join(', ')}` }) }, { error: expecting(expected) });
   type Variant<T extends keyof V & string> = z.ZodObject<{ [P in K]: z.ZodLiteral<T> } & NullTolerant<V[T]>, z.core.$strict>;
-  const options = tags.map((t) => {
-    const shape = variants[t]!;
-    const known = [tag, ...Object.keys(shape)];
-    return z.strictObject({ [tag]: z.literal(t), ...nullTolerant(shape) }, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field (known: ${known.join(', ')})` : expecting(expected)(iss)) });
-  }) as unknown as [Variant<keyof V & string>, ...Variant<keyof V & string>[]];
+  const options = tags.map((t) =>
+    z.strictObject({ [tag]: z.literal(t), ...nullTolerant(variants[t]!) }, { error: mappingError(expected, [tag, ...Object.keys(variants[t]!)]) }),
+  ) as unknown as [Variant<keyof V & string>, ...Variant<keyof V & string>[]];
   // Input any: the head has checked it is a mapping.
   const union = z.discriminatedUnion(tag, options as never) as unknown as z.ZodType<{ [T in keyof V & string]: z.output<Variant<T>> }[keyof V & string], any>;
   return withExpected(head.pipe(union), expected);
@@ -204,20 +219,6 @@ export function names<T extends z.ZodType>(keyPattern: RegExp, keyExpected: stri
     if (Object.keys(r).length < min) report(ctx, `expected at least ${min} entr${min === 1 ? 'y' : 'ies'}`);
   });
   return withExpected(rec, expected);
-}
-
-/* ---- what a schema expects, for messages of the containers around it ---- */
-
-const EXPECTED = new WeakMap<z.ZodType, string>();
-
-/** Records what `schema` expects ("an integer 1..65535") for the messages of lists and mappings of it. */
-export function withExpected<S extends z.ZodType>(schema: S, expected: string): S {
-  EXPECTED.set(schema, expected);
-  return schema;
-}
-
-function describeSchema(s: z.ZodType): string {
-  return EXPECTED.get(s) ?? 'values';
 }
 
 /* ---- command-line text ---- */

@@ -14,6 +14,11 @@ import {
   type ResultsProblem,
 } from '../../harness/results/results-io.ts';
 import { resultsJsonSchemaText } from '../../harness/results/results-json-schema.ts';
+import { REPO_ROOT } from '../../ground/paths.ts';
+import { parseProbeOutput } from '../../drivers/latency-prober.ts';
+import { parseProgRunOutput } from '../../drivers/prog-run.ts';
+import { summarizeLatency } from '../../harness/analysis/latency-summary.ts';
+import { summarizeProgRun } from '../../harness/analysis/prog-run-summary.ts';
 import { EXIT } from '../../ground/errors.ts';
 import { SCHEMA_VERSION, type RunResults } from '../../ground/result-schema.ts';
 import { makeAttachedResults, makeResults } from '../reports/fixture.ts';
@@ -62,6 +67,18 @@ test('good results validate: the report fixture, a skipped and a failed case, a 
   r.cases.push({ scenario: 'pass-all', mode: 'native', pktSizeBytes: 64, generator: 'live', state: 'failed', stage: 'attach', reason: 'busy' });
   t.notThrows(() => assertValidResults(r));
   t.is(checkResults(asDoc(r), 'x').migratedFrom, null);
+});
+
+test('latency and prog-run records made by the analyses from real helper output validate (their summaries are closed)', (t) => {
+  const fixture = (name: string) => readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', name), 'utf8');
+  const summary = summarizeLatency(parseProbeOutput(fixture('xdpb-lat-probe-native.json')));
+  const r = makeResults();
+  r.latency = [{ mode: 'native', state: 'ok', loadFraction: 0, maxPps: 1e6, targetLoadPps: 0, achievedLoadPps: null, summary }];
+  r.progRun = [{ scenario: 'tx-reflect', program: 'xdp_reflect', file: 'bench.bpf.o', summary: summarizeProgRun(parseProgRunOutput(fixture('xdpb-lat-prog-run-xdp_reflect.json'))) }];
+  t.notThrows(() => assertValidResults(r));
+  const extra = asDoc(r) as { latency: { summary: Record<string, unknown> }[] };
+  extra.latency[0]!.summary['p42Ns'] = 1;
+  t.throws(() => checkResults(extra as unknown as Record<string, unknown>, 'x'), { message: /\/latency\/0\/summary: unknown property "p42Ns"/ });
 });
 
 test('an attached case (offload on netdevsim) validates; without its prog tag, or with a malformed one, it does not', (t) => {
