@@ -1,6 +1,9 @@
 /* ground/validation.ts: the zod pieces every input (CLI, scenario files, lab configs) is checked with. */
 import test from 'ava';
+import fc from 'fast-check';
 import { z } from 'zod';
+import { labConfigSchema } from '../../harness/plan/lab-config.ts';
+import { parseScenarioFile, ScenarioFileError } from '../../scenarios/scenario-file.ts';
 import {
   custom, decimal, fields, flagList, flagNumber, flagRate, formatProblem, integer, list, names, oneMessage, oneOf, tagged, text, validate,
 } from '../../ground/validation.ts';
@@ -79,4 +82,55 @@ test('flag text: decimal numbers only, lists with every bad item, rates', (t) =>
   t.deepEqual(messages(sizes, '63,64,big'), ['--sizes "63": expected an integer from 64 to 1518', '--sizes "big": expected an integer from 64 to 1518']);
   t.deepEqual(validate(flagRate(), '50%'), { ok: true, value: { kind: 'fraction', fraction: 0.5 } });
   t.regex(messages(flagRate(), '1e6')[0]!, /^--rate "1e6": expected 0 \(full speed\)/);
+});
+
+/* ---- the real schemas never throw: any document is a value or problems ---- */
+
+const LAB_GOOD = {
+  hosts: { gen: { kind: 'ssh', user: 'bench', host: '198.18.100.10', identity: 'id' }, dut: { kind: 'local' } },
+  roles: {
+    generator: { host: 'gen', interfaces: { port0: { name: 'ens1f0', ip: '198.18.1.1/24' } } },
+    dut: { host: 'dut', interfaces: { port0: { name: 'ens2f0', ip: '198.18.1.2/24' } } },
+  },
+  scenarios: ['drop-all'],
+  thresholds: { failOn: ['drop-all/native/xdpPps<-5%'] },
+};
+const SCENARIO_GOOD = { name: 'x', program: 'xdp_drop', expect: { drop: 0.5, pass: 0.5 }, traffic: { sizes: [64], rate: '50%' }, maps: [{ name: 'm', entries: [{ key: 1, value: 'hex:01' }] }], trials: 2 };
+
+/** A document with one value, somewhere, replaced by arbitrary JSON (or removed). */
+function mutated(base: Record<string, unknown>): fc.Arbitrary<unknown> {
+  const paths: (string | number)[][] = [];
+  const walk = (v: unknown, at: (string | number)[]) => {
+    paths.push(at);
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...at, i]));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...at, k]);
+  };
+  walk(base, []);
+  return fc.tuple(fc.constantFrom(...paths), fc.option(fc.jsonValue({ maxDepth: 2 }))).map(([at, value]) => {
+    if (at.length === 0) return value;
+    const doc = structuredClone(base) as Record<string | number, unknown>;
+    let cur = doc;
+    for (const k of at.slice(0, -1)) cur = cur[k] as Record<string | number, unknown>;
+    if (value === null) delete cur[at.at(-1)!];
+    else cur[at.at(-1)!] = value;
+    return doc;
+  });
+}
+
+test('lab config and scenario file schemas: every mutated document is a value or a list of problems, never an exception', (t) => {
+  let accepted = 0;
+  fc.assert(fc.property(mutated(LAB_GOOD), (doc) => {
+    const r = validate(labConfigSchema('/nonexistent/lab.yaml', doc), doc);
+    if (r.ok) accepted++;
+    else if (!r.problems.every((p) => typeof p.message === 'string' && p.message.length > 0)) throw new Error('empty problem');
+  }), { numRuns: 2000 });
+  // Held to account: most mutations are refused, but not all (removing an optional field is fine).
+  t.true(accepted > 10, `${accepted} mutated lab configs were accepted`);
+  fc.assert(fc.property(mutated(SCENARIO_GOOD), (doc) => {
+    try {
+      parseScenarioFile('/nonexistent/s.yaml', JSON.stringify(doc) ?? 'null');
+    } catch (err) {
+      if (!(err instanceof ScenarioFileError) || err.problems.length === 0) throw err;
+    }
+  }), { numRuns: 2000 });
 });
