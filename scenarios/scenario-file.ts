@@ -1,12 +1,15 @@
 /* Scenario files (YAML): a user's program, its traffic, expectations and map
- * preloads. Validation reports every problem at once, each naming its field. */
+ * preloads. Validated by one zod schema (scenarioFileSchema); every problem
+ * is reported at once, each naming its field. */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { XDP_ACTIONS, ALL_MODES, type XdpAction, type XdpMode } from '../ground/result-schema.ts';
+import { XDP_MODE_NAMES } from '../ground/xdp.ts';
 import type { Expectation } from './builtin.ts';
 import { USER_FILE_CAPS, UserFileError, readUserFile } from '../ground/user-file.ts';
-import { parseRate } from '../ground/values.ts';
+import { fields, formatProblem, isPlainObject, list, oneMessage, rateText, reissue, report, validate } from '../ground/validation.ts';
 
 /** A map entry as written: an integer (host byte order, the map's key/value size), "hex:0035", or a byte list. */
 export type EntryValue = number | string | number[];
@@ -42,65 +45,97 @@ export class ScenarioFileError extends Error {
 }
 
 const BUILTIN_PROGRAMS = ['xdp_drop', 'xdp_pass', 'xdp_tx', 'xdp_redirect', 'xdp_aborted'];
-const KNOWN_TOP = ['name', 'description', 'program', 'prog', 'section', 'expect', 'traffic', 'maps', 'modes', 'trials', 'duration', 'warmup'];
-const KNOWN_MAP = ['name', 'maxEntries', 'entries', 'file'];
 /** max_entries is a u32; the kernel refuses sizes its memory cannot hold. */
 const MAX_MAP_ENTRIES = 0xffffffff;
-const KNOWN_TRAFFIC = ['sizes', 'flows', 'rate', 'protocol', 'srcPort', 'dstPort'];
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/* ---- the file's fields (zod, pieces from ground/validation.ts); each field's problem is said in one message ---- */
 
-function intIn(v: unknown, lo: number, hi: number): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
-}
+const port = (fallback: number) => oneMessage(z.int().min(1).max(65535), 'expected a port from 1 to 65535').default(fallback);
+const seconds = (lo: number, hi: number) => oneMessage(z.number().min(lo).max(hi), (v) => `${String(v)}: expected seconds from ${lo} to ${hi}`).optional();
 
-function parseExpect(v: unknown, problems: string[]): Expectation {
-  if (v === undefined || v === 'mixed') return { kind: 'mixed' };
-  if (typeof v === 'string') {
-    if ((XDP_ACTIONS as readonly string[]).includes(v)) return { kind: 'action', action: v as XdpAction };
-    problems.push(`expect: "${v}" is not one of ${XDP_ACTIONS.join(', ')}, mixed, or a map of action: fraction`);
-    return { kind: 'mixed' };
-  }
-  if (isObj(v)) {
-    const fractions: Partial<Record<XdpAction, number>> = {};
-    let sum = 0;
-    for (const [k, f] of Object.entries(v)) {
-      if (!(XDP_ACTIONS as readonly string[]).includes(k)) problems.push(`expect.${k}: not an XDP action (${XDP_ACTIONS.join(', ')})`);
-      else if (typeof f !== 'number' || !Number.isFinite(f) || f < 0 || f > 1) problems.push(`expect.${k}: expected a fraction from 0 to 1`);
-      else {
-        fractions[k as XdpAction] = f;
-        sum += f;
+const ENTRY_VALUE = oneMessage(
+  z.union([z.int().min(0), z.string().regex(/^hex:([0-9a-fA-F]{2})+$/), z.array(z.int().min(0).max(255)).min(1)]),
+  'expected a non-negative integer, "hex:<bytes>" or a list of bytes 0..255',
+);
+const ENTRIES = z.array(z.object({ key: ENTRY_VALUE, value: ENTRY_VALUE }, { error: 'expected {key, value}' }), { error: 'expected a list of {key, value}' });
+
+/** A map preload: entries inline or from a JSON file (relative to the scenario file), or only a size. */
+function mapPreload(dir: string) {
+  return fields({
+    name: oneMessage(z.string(), "required: the map's name in the object"),
+    maxEntries: oneMessage(z.int().min(1).max(MAX_MAP_ENTRIES), `expected an integer from 1 to ${MAX_MAP_ENTRIES}`).optional(),
+    entries: z.unknown(),
+    file: oneMessage(z.string(), 'expected a file name (a JSON list of {key, value})').optional(),
+  }, '{name, maxEntries, entries | file}').transform((m, ctx): ScenarioFileMap => {
+    const sized = m.maxEntries === undefined ? {} : { maxEntries: m.maxEntries };
+    if (m.entries === undefined && m.file === undefined && m.maxEntries !== undefined) return { name: m.name, entries: [], ...sized };
+    if ((m.entries === undefined) === (m.file === undefined)) return (report(ctx, 'give entries or file (a JSON list of {key, value}), one of them, or only maxEntries'), z.NEVER);
+    let list: unknown = m.entries;
+    if (m.file !== undefined) {
+      const entriesFile = path.resolve(dir, m.file);
+      try {
+        list = JSON.parse(readUserFile(entriesFile, USER_FILE_CAPS.mapsFile));
+      } catch (err) {
+        return (report(ctx, `cannot read ${entriesFile}: ${(err as Error).message}`, ['file']), z.NEVER);
       }
     }
-    if (Math.abs(sum - 1) > 1e-6) problems.push(`expect: the fractions add up to ${sum}, not 1`);
-    return { kind: 'mix', fractions };
-  }
-  problems.push('expect: expected an action name, mixed, or a map of action: fraction');
-  return { kind: 'mixed' };
-}
-
-function parseEntryValue(v: unknown, where: string, problems: string[]): EntryValue | undefined {
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
-  if (typeof v === 'string' && /^hex:([0-9a-fA-F]{2})+$/.test(v)) return v;
-  if (Array.isArray(v) && v.length > 0 && v.every((b) => intIn(b, 0, 255))) return v as number[];
-  problems.push(`${where}: expected a non-negative integer, "hex:<bytes>" or a list of bytes 0..255`);
-  return undefined;
-}
-
-function parseEntries(list: unknown, where: string, problems: string[]): { key: EntryValue; value: EntryValue }[] {
-  if (!Array.isArray(list)) {
-    problems.push(`${where}: expected a list of {key, value}`);
-    return [];
-  }
-  const out: { key: EntryValue; value: EntryValue }[] = [];
-  list.forEach((e, i) => {
-    if (!isObj(e)) return problems.push(`${where}[${i}]: expected {key, value}`);
-    const key = parseEntryValue(e.key, `${where}[${i}].key`, problems);
-    const value = parseEntryValue(e.value, `${where}[${i}].value`, problems);
-    if (key !== undefined && value !== undefined) out.push({ key, value });
+    const entries = ENTRIES.safeParse(list);
+    return entries.success ? { name: m.name, entries: entries.data, ...sized } : (reissue(ctx, entries.error, ['entries']), z.NEVER);
   });
-  return out;
+}
+
+const IS_ACTION = (k: string): k is XdpAction => (XDP_ACTIONS as readonly string[]).includes(k);
+
+/** expect: an action, mixed (or absent), or fractions per action that add up to 1. */
+const EXPECT = z.unknown().transform((v, ctx): Expectation => {
+  if (v === undefined || v === null || v === 'mixed') return { kind: 'mixed' };
+  if (typeof v === 'string') {
+    if (IS_ACTION(v)) return { kind: 'action', action: v };
+    return (report(ctx, `"${v}" is not one of ${XDP_ACTIONS.join(', ')}, mixed, or a map of action: fraction`), z.NEVER);
+  }
+  if (!isPlainObject(v)) return (report(ctx, 'expected an action name, mixed, or a map of action: fraction'), z.NEVER);
+  const fractions: Partial<Record<XdpAction, number>> = {};
+  let sum = 0;
+  let ok = true;
+  for (const [k, f] of Object.entries(v)) {
+    if (!IS_ACTION(k)) (report(ctx, `not an XDP action (${XDP_ACTIONS.join(', ')})`, [k]), (ok = false));
+    else if (typeof f !== 'number' || !Number.isFinite(f) || f < 0 || f > 1) (report(ctx, 'expected a fraction from 0 to 1', [k]), (ok = false));
+    else {
+      fractions[k] = f;
+      sum += f;
+    }
+  }
+  if (Math.abs(sum - 1) > 1e-6) (report(ctx, `the fractions add up to ${sum}, not 1`), (ok = false));
+  return ok ? { kind: 'mix', fractions } : z.NEVER;
+});
+
+const TRAFFIC = fields({
+  sizes: oneMessage(z.array(z.int().min(64).max(1518)).min(1), 'expected a list of sizes from 64 to 1518 bytes').optional(),
+  flows: oneMessage(z.int().min(1).max(65535), 'expected an integer from 1 to 65535').optional(),
+  rate: oneMessage(z.union([z.string(), z.number()]).refine((r) => rateText(r) !== undefined).transform(String),
+    (v) => `${typeof v === 'number' ? String(v) : JSON.stringify(v)}: expected 0 (full speed), packets per second (1..1e9), or a percentage like "50%"`).optional(),
+  protocol: oneMessage(z.literal('udp'), 'only "udp" is generated').optional(),
+  srcPort: port(1024),
+  dstPort: port(9),
+}, 'a mapping (sizes, flows, rate, protocol, srcPort, dstPort)');
+
+/** The whole file; paths relative to `dir`. */
+function scenarioFileSchema(dir: string) {
+  return fields({
+    name: oneMessage(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i), 'required, letters, digits, ".", "_" or "-"'),
+    description: oneMessage(z.string(), 'expected text').optional(),
+    program: oneMessage(z.string().min(1), `required: a path to a BPF object (relative to this file) or one of ${BUILTIN_PROGRAMS.join(', ')}`)
+      .transform((p): ScenarioFile['program'] => (BUILTIN_PROGRAMS.includes(p) ? { kind: 'builtin', name: p } : { kind: 'object', path: path.resolve(dir, p) })),
+    prog: oneMessage(z.string(), 'expected a program (function) name').optional(),
+    section: oneMessage(z.string(), 'expected an ELF section name').optional(),
+    expect: EXPECT,
+    traffic: TRAFFIC.default({ srcPort: 1024, dstPort: 9 }),
+    maps: list(mapPreload(dir), { expected: 'a list of {name, maxEntries, entries | file}' }).default([]),
+    modes: oneMessage(z.array(z.enum(XDP_MODE_NAMES)).min(1), `expected a list of ${ALL_MODES.join(', ')}`).optional(),
+    trials: oneMessage(z.int().min(1).max(100), 'expected an integer from 1 to 100').optional(),
+    duration: seconds(0.2, 3600),
+    warmup: seconds(0, 600),
+  }, 'a mapping of fields (name, program, traffic, ...)');
 }
 
 /** Reads a scenario file, bounded (ground/user-file.ts); a missing file keeps its ENOENT code for the callers. */
@@ -116,121 +151,28 @@ function readScenarioText(file: string): string {
 
 export function parseScenarioFile(file: string, text = readScenarioText(file)): ScenarioFile {
   const abs = path.resolve(file);
-  const dir = path.dirname(abs);
-  const problems: string[] = [];
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (err) {
     throw new ScenarioFileError(abs, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
   }
-  if (!isObj(doc)) throw new ScenarioFileError(abs, ['expected a mapping of fields (name, program, traffic, ...)']);
-  for (const k of Object.keys(doc)) if (!KNOWN_TOP.includes(k)) problems.push(`${k}: unknown field (known: ${KNOWN_TOP.join(', ')})`);
-
-  const name = typeof doc.name === 'string' && /^[a-z0-9][a-z0-9._-]*$/i.test(doc.name) ? doc.name : undefined;
-  if (!name) problems.push('name: required, letters, digits, ".", "_" or "-"');
-  if (doc.description !== undefined && typeof doc.description !== 'string') problems.push('description: expected text');
-
-  let program: ScenarioFile['program'] = { kind: 'builtin', name: 'xdp_drop' };
-  if (typeof doc.program !== 'string' || !doc.program) problems.push(`program: required: a path to a BPF object (relative to this file) or one of ${BUILTIN_PROGRAMS.join(', ')}`);
-  else if (BUILTIN_PROGRAMS.includes(doc.program)) program = { kind: 'builtin', name: doc.program };
-  else program = { kind: 'object', path: path.resolve(dir, doc.program) };
-  if (doc.prog !== undefined && typeof doc.prog !== 'string') problems.push('prog: expected a program (function) name');
-  if (doc.section !== undefined && typeof doc.section !== 'string') problems.push('section: expected an ELF section name');
-  if (doc.prog !== undefined && doc.section !== undefined) problems.push('prog, section: give one of them, not both');
-
-  const traffic: ScenarioFile['traffic'] = { srcPort: 1024, dstPort: 9 };
-  if (doc.traffic !== undefined) {
-    const t = doc.traffic;
-    if (!isObj(t)) problems.push('traffic: expected a mapping (sizes, flows, rate, protocol, srcPort, dstPort)');
-    else {
-      for (const k of Object.keys(t)) if (!KNOWN_TRAFFIC.includes(k)) problems.push(`traffic.${k}: unknown field (known: ${KNOWN_TRAFFIC.join(', ')})`);
-      if (t.protocol !== undefined && t.protocol !== 'udp') problems.push('traffic.protocol: only "udp" is generated');
-      if (t.sizes !== undefined) {
-        if (!Array.isArray(t.sizes) || t.sizes.length === 0 || !t.sizes.every((x) => intIn(x, 64, 1518))) problems.push('traffic.sizes: expected a list of sizes from 64 to 1518 bytes');
-        else traffic.sizes = t.sizes as number[];
-      }
-      if (t.flows !== undefined) {
-        if (!intIn(t.flows, 1, 65535)) problems.push('traffic.flows: expected an integer from 1 to 65535');
-        else traffic.flows = t.flows;
-      }
-      if (t.rate !== undefined) {
-        const rateErrors: string[] = [];
-        if (typeof t.rate === 'string' || typeof t.rate === 'number') parseRate(String(t.rate), rateErrors);
-        if ((typeof t.rate !== 'string' && typeof t.rate !== 'number') || rateErrors.length) {
-          problems.push(`traffic.rate: ${typeof t.rate === 'number' ? String(t.rate) : JSON.stringify(t.rate)}: expected 0 (full speed), packets per second (1..1e9), or a percentage like "50%"`);
-        } else traffic.rate = String(t.rate);
-      }
-      for (const port of ['srcPort', 'dstPort'] as const) {
-        if (t[port] !== undefined) {
-          if (!intIn(t[port], 1, 65535)) problems.push(`traffic.${port}: expected a port from 1 to 65535`);
-          else traffic[port] = t[port] as number;
-        }
-      }
-    }
-  }
-
-  const maps: ScenarioFileMap[] = [];
-  if (doc.maps !== undefined) {
-    if (!Array.isArray(doc.maps)) problems.push('maps: expected a list of {name, maxEntries, entries | file}');
-    else {
-      doc.maps.forEach((m, i) => {
-        const where = `maps[${i}]`;
-        if (!isObj(m) || typeof m.name !== 'string') return problems.push(`${where}.name: required: the map's name in the object`);
-        for (const k of Object.keys(m)) if (!KNOWN_MAP.includes(k)) problems.push(`${where}.${k}: unknown field (known: ${KNOWN_MAP.join(', ')})`);
-        let maxEntries: number | undefined;
-        if (m.maxEntries !== undefined) {
-          if (!intIn(m.maxEntries, 1, MAX_MAP_ENTRIES)) problems.push(`${where}.maxEntries: expected an integer from 1 to ${MAX_MAP_ENTRIES}`);
-          else maxEntries = m.maxEntries;
-        }
-        if (m.entries === undefined && m.file === undefined && m.maxEntries !== undefined) return maps.push({ name: m.name, entries: [], maxEntries });
-        if ((m.entries === undefined) === (m.file === undefined)) return problems.push(`${where}: give entries or file (a JSON list of {key, value}), one of them, or only maxEntries`);
-        let list: unknown = m.entries;
-        if (typeof m.file === 'string') {
-          const entriesFile = path.resolve(dir, m.file);
-          try {
-            list = JSON.parse(readUserFile(entriesFile, USER_FILE_CAPS.mapsFile));
-          } catch (err) {
-            return problems.push(`${where}.file: cannot read ${entriesFile}: ${(err as Error).message}`);
-          }
-        }
-        maps.push({ name: m.name, entries: parseEntries(list, `${where}.entries`, problems), ...(maxEntries === undefined ? {} : { maxEntries }) });
-      });
-    }
-  }
-
-  const run: ScenarioFile['run'] = {};
-  if (doc.modes !== undefined) {
-    if (!Array.isArray(doc.modes) || doc.modes.length === 0 || !doc.modes.every((m) => (ALL_MODES as readonly unknown[]).includes(m))) {
-      problems.push(`modes: expected a list of ${ALL_MODES.join(', ')}`);
-    } else run.modes = doc.modes as XdpMode[];
-  }
-  if (doc.trials !== undefined) {
-    if (!intIn(doc.trials, 1, 100)) problems.push('trials: expected an integer from 1 to 100');
-    else run.trials = doc.trials;
-  }
-  for (const k of ['duration', 'warmup'] as const) {
-    if (doc[k] !== undefined) {
-      const v = doc[k];
-      const [lo, hi] = k === 'duration' ? [0.2, 3600] : [0, 600];
-      // YAML has .nan and .inf: NaN passes every comparison, so finiteness is checked first.
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) problems.push(`${k}: ${String(v)}: expected seconds from ${lo} to ${hi}`);
-      else run[k] = v;
-    }
-  }
-  const expect = parseExpect(doc.expect, problems);
-  if (problems.length) throw new ScenarioFileError(abs, problems);
+  if (!isPlainObject(doc)) throw new ScenarioFileError(abs, ['expected a mapping of fields (name, program, traffic, ...)']);
+  const result = validate(scenarioFileSchema(path.dirname(abs)), doc);
+  const problems = result.ok ? [] : result.problems.map(formatProblem);
+  if (doc.prog != null && doc.section != null) problems.push('prog, section: give one of them, not both');
+  if (!result.ok || problems.length) throw new ScenarioFileError(abs, problems);
+  const f = result.value;
+  const run: ScenarioFile['run'] = {
+    ...(f.modes ? { modes: f.modes } : {}),
+    ...(f.trials !== undefined ? { trials: f.trials } : {}),
+    ...(f.duration !== undefined ? { duration: f.duration } : {}),
+    ...(f.warmup !== undefined ? { warmup: f.warmup } : {}),
+  };
+  const { protocol: _udp, ...traffic } = f.traffic;
   return {
-    file: abs,
-    name: name!,
-    description: typeof doc.description === 'string' ? doc.description : '',
-    program,
-    prog: doc.prog as string | undefined,
-    section: doc.section as string | undefined,
-    expect,
-    traffic,
-    maps,
-    run,
+    file: abs, name: f.name, description: f.description ?? '', program: f.program, prog: f.prog, section: f.section,
+    expect: f.expect, traffic, maps: f.maps, run,
   };
 }
 

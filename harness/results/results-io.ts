@@ -1,6 +1,7 @@
 /*
  * Reading and checking results.json. Every reader goes through loadResults, the
- * writer through assertValidResults: both check against harness/results/results.schema.json.
+ * writer through assertValidResults: both check against harness/results/results.schema.json,
+ * which is generated from the zod model in ground/result-schema.ts (`npm run gen:schema`).
  * Newer schema versions are refused with a message that says so; older ones are
  * migrated step by step (MIGRATIONS) before validation.
  */
@@ -179,7 +180,7 @@ export function assertValidResults(results: RunResults): void {
   if (errors.length > 0) {
     throw new ResultsFileError('invalid', RESULTS_FILE_NAME,
       `results about to be written do not match ${path.relative(REPO_ROOT, RESULTS_SCHEMA_FILE)}; ` +
-        'update the schema file with ground/result-schema.ts (and SCHEMA_VERSION plus a migration if old files no longer fit):\n' +
+        'change the model in ground/result-schema.ts and run `npm run gen:schema` (and bump SCHEMA_VERSION plus a migration if old files no longer fit):\n' +
         errors.map((e) => `  ${e}`).join('\n'), EXIT.runFailure);
   }
 }
@@ -208,7 +209,7 @@ let compiled: ValidateFunction | undefined;
 function validator(): ValidateFunction {
   if (!compiled) {
     const schema = JSON.parse(readFileSync(RESULTS_SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
-    // Not strict here: a stylistic slip in the schema file must not stop every read and write
+    // Not strict here: a slip in the generated file must not stop every read and write
     // (test/harness/results-schema.test.ts compiles it in strict mode and fails instead).
     compiled = new Ajv({ allErrors: true, strict: false }).compile(schema);
   }

@@ -1,9 +1,8 @@
-/* harness/results/results.schema.json: agrees with result-schema.ts, accepts good results, refuses bad ones clearly. */
+/* harness/results/results.schema.json: generated from the zod model in result-schema.ts, accepts good results, refuses bad ones clearly. */
 import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import ts from 'typescript';
 import { Ajv } from 'ajv';
 import {
   RESULTS_SCHEMA_FILE,
@@ -14,99 +13,33 @@ import {
   type Migration,
   type ResultsProblem,
 } from '../../harness/results/results-io.ts';
+import { resultsJsonSchemaText } from '../../harness/results/results-json-schema.ts';
 import { REPO_ROOT } from '../../ground/paths.ts';
+import { parseProbeOutput } from '../../drivers/latency-prober.ts';
+import { parseProgRunOutput } from '../../drivers/prog-run.ts';
+import { summarizeLatency } from '../../harness/analysis/latency-summary.ts';
+import { summarizeProgRun } from '../../harness/analysis/prog-run-summary.ts';
 import { EXIT } from '../../ground/errors.ts';
 import { SCHEMA_VERSION, type RunResults } from '../../ground/result-schema.ts';
 import { makeAttachedResults, makeResults } from '../reports/fixture.ts';
 
-type SchemaNode = { $ref?: string; properties?: Record<string, SchemaNode>; required?: string[]; enum?: unknown[]; type?: unknown };
-const schema = JSON.parse(readFileSync(RESULTS_SCHEMA_FILE, 'utf8')) as { definitions: Record<string, SchemaNode> };
+const schema = JSON.parse(readFileSync(RESULTS_SCHEMA_FILE, 'utf8')) as { definitions: Record<string, { properties?: Record<string, { const?: unknown }> }> };
 
-function resolve(node: SchemaNode): SchemaNode {
-  let n = node;
-  while (n.$ref) n = schema.definitions[n.$ref.replace('#/definitions/', '')]!;
-  return n;
-}
+/* ---- the schema file is generated from the zod model ---- */
 
-/* ---- the schema file mirrors the TypeScript types ---- */
+test('results.schema.json is what `npm run gen:schema` writes from ground/result-schema.ts (regenerate after a model change)', (t) => {
+  t.is(readFileSync(RESULTS_SCHEMA_FILE, 'utf8'), resultsJsonSchemaText());
+  t.is(schema.definitions['RunResults']!.properties!['schemaVersion']!.const, SCHEMA_VERSION, 'schema file pins the current SCHEMA_VERSION');
+});
 
-interface Members { names: Map<string, { optional: boolean; type: ts.TypeNode | undefined }> }
-
-function parseTypes(): { interfaces: Map<string, { members: Members; bases: string[] }>; unions: Map<string, string[]> } {
-  const file = path.join(REPO_ROOT, 'ground', 'result-schema.ts');
-  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
-  const interfaces = new Map<string, { members: Members; bases: string[] }>();
-  const unions = new Map<string, string[]>();
-  for (const st of sf.statements) {
-    if (ts.isInterfaceDeclaration(st)) {
-      interfaces.set(st.name.text, {
-        members: membersOf(st.members, sf),
-        bases: (st.heritageClauses ?? []).flatMap((h) => h.types.map((t) => t.expression.getText(sf))),
-      });
-    } else if (ts.isTypeAliasDeclaration(st) && ts.isUnionTypeNode(st.type)) {
-      const lits = st.type.types.filter((t): t is ts.LiteralTypeNode => ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal));
-      if (lits.length === st.type.types.length) unions.set(st.name.text, lits.map((l) => (l.literal as ts.StringLiteral).text));
-    }
+test('the generated schema keeps closed objects closed, enums as enums, and cases picked by state', (t) => {
+  const defs = schema.definitions as Record<string, Record<string, unknown>>;
+  for (const name of ['RunResults', 'OkCase', 'TrialResult', 'Statistics', 'LatencySummary', 'ProgRunSummary', 'LabInterfaceRecord']) {
+    t.is(defs[name]!['additionalProperties'], false, name);
   }
-  return { interfaces, unions };
-}
-
-function membersOf(members: ts.NodeArray<ts.TypeElement>, sf: ts.SourceFile): Members {
-  const names = new Map<string, { optional: boolean; type: ts.TypeNode | undefined }>();
-  for (const m of members) if (ts.isPropertySignature(m)) names.set(m.name.getText(sf), { optional: m.questionToken !== undefined, type: m.type });
-  return { names };
-}
-
-/** Differences between TS members and a schema object (property names, required = not optional), nested type literals too. */
-function compareObject(where: string, members: Members, node: SchemaNode, sf?: ts.SourceFile): string[] {
-  const obj = resolve(node);
-  const problems: string[] = [];
-  const props = obj.properties ?? {};
-  const required = new Set(obj.required ?? []);
-  for (const [name, m] of members.names) {
-    if (!(name in props)) {
-      problems.push(`${where}.${name}: in result-schema.ts, not in results.schema.json`);
-      continue;
-    }
-    if (m.optional === required.has(name)) problems.push(`${where}.${name}: ${m.optional ? 'optional' : 'required'} in TypeScript but not in the schema`);
-    if (m.type && ts.isTypeLiteralNode(m.type)) problems.push(...compareObject(`${where}.${name}`, membersOf(m.type.members, sf!), props[name]!, sf));
-  }
-  for (const name of Object.keys(props)) if (!members.names.has(name)) problems.push(`${where}.${name}: in the schema, not in result-schema.ts`);
-  return problems;
-}
-
-/** Interfaces that have no definition of their own: their members are part of the ones that extend them. */
-const MERGED_INTERFACES = ['CaseCommon'];
-/** String unions that the schema spells as the keys of an object. */
-const UNIONS_AS_KEYS: Record<string, string> = { XdpAction: 'ActionPps' };
-
-test('results.schema.json has every interface, property and enum value of result-schema.ts', (t) => {
-  const file = path.join(REPO_ROOT, 'ground', 'result-schema.ts');
-  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
-  const { interfaces, unions } = parseTypes();
-  const problems: string[] = [];
-  for (const [name, decl] of interfaces) {
-    if (MERGED_INTERFACES.includes(name)) continue;
-    const def = schema.definitions[name];
-    if (!def) {
-      problems.push(`interface ${name} has no definition in results.schema.json`);
-      continue;
-    }
-    const all: Members = { names: new Map() };
-    for (const base of decl.bases) for (const [k, v] of interfaces.get(base)?.members.names ?? []) all.names.set(k, v);
-    for (const [k, v] of decl.members.names) all.names.set(k, v);
-    problems.push(...compareObject(name, all, def, sf));
-  }
-  for (const [name, values] of unions) {
-    const keysOf = UNIONS_AS_KEYS[name];
-    const schemaValues = keysOf ? schema.definitions[keysOf]?.required : schema.definitions[name]?.enum;
-    if (!schemaValues) problems.push(`type ${name} has no ${keysOf ? `object ${keysOf}` : 'enum definition'} in results.schema.json`);
-    else if ([...values].sort().join() !== [...(schemaValues as string[])].sort().join()) {
-      problems.push(`type ${name}: TypeScript ${values.join(', ')} vs schema ${(schemaValues as string[]).join(', ')}`);
-    }
-  }
-  t.deepEqual(problems, []);
-  t.is((schema.definitions['RunResults']!.properties!['schemaVersion'] as { const?: number }).const, SCHEMA_VERSION, 'schema file pins the current SCHEMA_VERSION');
+  t.deepEqual(defs['XdpMode']!['enum'], ['native', 'generic', 'offload']);
+  t.deepEqual(defs['CaseFlag']!['enum'], ['generator-bound', 'coupled', 'sources-disagree', 'unexpected-action', 'high-variance']);
+  t.deepEqual((defs['CaseResult']!['if'] as { properties: { state: unknown } }).properties.state, { const: 'ok' });
 });
 
 test("the schema file compiles in Ajv's strict mode (no unknown keywords, required names declared, types consistent)", (t) => {
@@ -134,6 +67,18 @@ test('good results validate: the report fixture, a skipped and a failed case, a 
   r.cases.push({ scenario: 'pass-all', mode: 'native', pktSizeBytes: 64, generator: 'live', state: 'failed', stage: 'attach', reason: 'busy' });
   t.notThrows(() => assertValidResults(r));
   t.is(checkResults(asDoc(r), 'x').migratedFrom, null);
+});
+
+test('latency and prog-run records made by the analyses from real helper output validate (their summaries are closed)', (t) => {
+  const fixture = (name: string) => readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', name), 'utf8');
+  const summary = summarizeLatency(parseProbeOutput(fixture('xdpb-lat-probe-native.json')));
+  const r = makeResults();
+  r.latency = [{ mode: 'native', state: 'ok', loadFraction: 0, maxPps: 1e6, targetLoadPps: 0, achievedLoadPps: null, summary }];
+  r.progRun = [{ scenario: 'tx-reflect', program: 'xdp_reflect', file: 'bench.bpf.o', summary: summarizeProgRun(parseProgRunOutput(fixture('xdpb-lat-prog-run-xdp_reflect.json'))) }];
+  t.notThrows(() => assertValidResults(r));
+  const extra = asDoc(r) as { latency: { summary: Record<string, unknown> }[] };
+  extra.latency[0]!.summary['p42Ns'] = 1;
+  t.throws(() => checkResults(extra as unknown as Record<string, unknown>, 'x'), { message: /\/latency\/0\/summary: unknown property "p42Ns"/ });
 });
 
 test('an attached case (offload on netdevsim) validates; without its prog tag, or with a malformed one, it does not', (t) => {
