@@ -78,8 +78,8 @@ interface UnitState {
 
 export function throughputPhase(calibration: ReadonlyMap<number, CalibrationRecord>): Phase<ThroughputUnit, UnitState, CaseResult> {
   let shared: { program: LoadedProgram; sampler: Sampler } | null = null;
-  const common = (cx: RigPhaseContext, s: UnitState, u: ThroughputUnit, pktSizeBytes: number): CaseCommon => ({
-    scenario: u.scenario.name, program: s.program.info, mode: u.mode, pktSizeBytes, generator: cx.plan.generator.name,
+  const common = (cx: RigPhaseContext, program: LoadedProgram, u: ThroughputUnit, pktSizeBytes: number): CaseCommon => ({
+    scenario: u.scenario.name, program: program.info, mode: u.mode, pktSizeBytes, generator: cx.plan.generator.name,
   });
 
   /** Warm-up, trials, statistics and verdict of one size; interrupted after some trials, emits them as `interrupted`. */
@@ -87,7 +87,7 @@ export function throughputPhase(calibration: ReadonlyMap<number, CalibrationReco
     const { plan, rig, signal, log } = cx;
     const { mode, scenario } = u;
     const { sampler } = s;
-    const head = { ...common(cx, s, u, pktSizeBytes), progId: s.attachment!.progId, progTag: s.attachment!.progTag };
+    const head = { ...common(cx, s.program, u, pktSizeBytes), progId: s.attachment!.progId, progTag: s.attachment!.progTag };
     const ratePps = targetRate(plan, calibration.get(pktSizeBytes));
     const label = `${scenario.name}/${mode}/${pktSizeBytes}B`;
     const window = (durationMs: number) => trafficWindow(rig, sampler, { ports: portsOf(scenario), pktSizeBytes, ratePps, settleMs: plan.settleMs, durationMs }, signal);
@@ -176,12 +176,12 @@ export function throughputPhase(calibration: ReadonlyMap<number, CalibrationReco
     },
     async run(u, s, cx, emit) {
       if (s.skip) {
-        for (const size of s.pending) emit(s.skip(common(cx, s, u, size)));
+        for (const size of s.pending) emit(s.skip(common(cx, s.program, u, size)));
         s.pending.length = 0;
         return;
       }
       if (!s.attachment) {
-        const checked = await cx.rig.checkOffload!(s.program, s.pending.map((size) => common(cx, s, u, size)));
+        const checked = await cx.rig.checkOffload!(s.program, s.pending.map((size) => common(cx, s.program, u, size)));
         s.pending.length = 0;
         for (const c of checked) emit(c);
         return;
@@ -192,16 +192,14 @@ export function throughputPhase(calibration: ReadonlyMap<number, CalibrationReco
           emit(await measureSize(u, s, cx, size, emit));
         } catch (err) {
           if (!(err instanceof GeneratorFailure)) throw err;
-          emit({ ...common(cx, s, u, size), state: 'failed', stage: 'traffic', reason: err.message });
+          emit({ ...common(cx, s.program, u, size), state: 'failed', stage: 'traffic', reason: err.message });
         }
         s.pending.shift();
       }
     },
     failed(u, s, err, cx) {
       const reason = err instanceof Error ? err.message : String(err);
-      const program = shared!.program;
-      const pending = s?.pending ?? u.sizesBytes;
-      return pending.map((size) => ({ ...common(cx, s ?? ({ program } as UnitState), u, size), state: 'failed', stage: 'measure', reason }));
+      return (s?.pending ?? u.sizesBytes).map((size) => ({ ...common(cx, shared!.program, u, size), state: 'failed', stage: 'measure', reason }));
     },
   };
 }
