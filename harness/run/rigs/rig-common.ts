@@ -104,9 +104,12 @@ export async function attachOnDut(r: RigParts, program: LoadedProgram, mode: Xdp
     if (released) return;
     released = true;
     const failures = await undo.releaseAll();
+    // One failure keeps its own error (the stack entry names the detach); more are listed.
+    if (failures.length === 1) throw failures[0]!.error;
     if (failures.length) throw new Error(failures.map((f) => `${f.what}: ${String(f.error)}`).join('; '));
   };
-  r.stack.push(`attachment ${mode} on ${t.dut0.dev}${host.kind === 'ssh' ? ` on ${host.name}` : ''}`, detach);
+  const where = `${t.dut0.dev}${host.kind === 'ssh' ? ` on ${host.name}` : ''}`;
+  r.stack.push(`detach ${mode} from ${where}`, detach);
   let attached;
   if (mode === 'offload') {
     // An offloaded program is bound to its device at load time: same object file, own load.
@@ -115,7 +118,7 @@ export async function attachOnDut(r: RigParts, program: LoadedProgram, mode: Xdp
   } else {
     attached = await attachProgram(target, { pin: program.programPin }, host);
   }
-  undo.push(`detach ${mode} from ${t.dut0.dev}${host.kind === 'ssh' ? ` on ${host.name}` : ''}`, () => detachProgram(target, host));
+  undo.push(`detach ${mode} from ${where}`, () => detachProgram(target, host));
   if (after) await after(undo);
   if (program.scenario.proof === 'redirected-to-gen1' && program.redirectMapPin) {
     if (!t.dut1) throw new Error('the redirect scenario needs a second DUT port (port1)');
