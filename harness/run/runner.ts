@@ -28,9 +28,27 @@ export interface RunLog {
   info(line: string): void;
 }
 
+/** The machine-wide record of live runs (/run/xdp-bench) and the sweep of dead runs' leftovers. */
+export interface RunRegistry {
+  sweepLeftovers(log: RunLog): Promise<void>;
+  register(runId: string): void;
+  unregister(runId: string): void;
+}
+
+const machineRegistry: RunRegistry = {
+  async sweepLeftovers(log) {
+    const removed = await removeLeftovers(await findLeftovers(), (what, err) => log.info(`could not remove ${what}, left by a dead run: ${String(err)}`));
+    if (removed.length) log.info(`removed leftovers of dead runs: ${removed.join(', ')}`);
+  },
+  register: registerRun,
+  unregister: unregisterRun,
+};
+
 export interface RunDeps {
   /** Brings the plan's rig up; default: the real veth, vm-pair or lab rig. */
   upRig?: UpRig;
+  /** Default: this machine's registry (needs root); tests without root give their own. */
+  registry?: RunRegistry;
 }
 
 export function newRunId(): string {
@@ -41,9 +59,9 @@ export async function runBench(planned: RunPlan, log: RunLog, signal: AbortSigna
   const plan = executable(planned);
   const { runId } = plan;
   const upRig = deps.upRig ?? realUpRig;
+  const registry = deps.registry ?? machineRegistry;
   const stack = new CleanupStack();
-  const removed = await removeLeftovers(await findLeftovers(), (what, err) => log.info(`could not remove ${what}, left by a dead run: ${String(err)}`));
-  if (removed.length) log.info(`removed leftovers of dead runs: ${removed.join(', ')}`);
+  await registry.sweepLeftovers(log);
   const results = await newResults(plan);
   for (const w of results.environment.warnings ?? []) log.info(`warning: ${w}`);
   throwIfAborted(signal); // stopped before anything was taken: the --out stays free
@@ -62,8 +80,8 @@ export async function runBench(planned: RunPlan, log: RunLog, signal: AbortSigna
   };
   try {
     // Inside the try: a record that cannot be written still ends the run as failed in results.json.
-    registerRun(runId);
-    stack.push('run registry', async () => unregisterRun(runId));
+    registry.register(runId);
+    stack.push('run registry', async () => registry.unregister(runId));
     throwIfAborted(signal); // stopped before anything was built: say so, build nothing
     if (plan.progRunOnly) {
       const progRun: NonNullable<RunResults['progRun']> = [];

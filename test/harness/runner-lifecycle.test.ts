@@ -17,7 +17,7 @@ import { planRun, type RunPlan } from '../../harness/plan/plan.ts';
 import { validateRunOptions } from '../../harness/plan/run-options.ts';
 import type { CleanupStack } from '../../harness/run/cleanup-stack.ts';
 import type { Attachment, LoadedProgram, Rig, UpRig } from '../../harness/run/rig.ts';
-import { newRunId, runBench } from '../../harness/run/runner.ts';
+import { newRunId, runBench, type RunRegistry } from '../../harness/run/runner.ts';
 
 const FIXTURE = readFileSync(path.join(REPO_ROOT, 'test/fixtures/trial-window-native-drop.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RawSample);
 const EPOCH_NS = 10e9;
@@ -172,7 +172,13 @@ function setUp(name: string, o: Setup = {}) {
   const plan: RunPlan = { ...planned, durationMs: 5, settleMs: 1, calibrationMs: 5 };
   const controller = new AbortController();
   const log: string[] = [];
-  const run = () => runBench(plan, { info: (l) => log.push(l) }, controller.signal, { upRig: fakeUpRig(rec, hooks, current) });
+  // The machine's run registry (/run/xdp-bench) needs root and sweeps other runs' leftovers: a record of its own here.
+  const registry: RunRegistry = {
+    sweepLeftovers: async () => void rec.calls.push('sweep'),
+    register: (id) => void rec.held.add(`registry ${id}`),
+    unregister: (id) => void rec.held.delete(`registry ${id}`),
+  };
+  const run = (upRig: UpRig = fakeUpRig(rec, hooks, current)) => runBench(plan, { info: (l) => log.push(l) }, controller.signal, { upRig, registry });
   const results = () => JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
   return { out, rec, plan, controller, log, run, results, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -182,7 +188,7 @@ test.serial('load, attach and detach in plan order: one load and sampler per sce
   try {
     await s.run();
     t.deepEqual(s.rec.calls, [
-      'up veth',
+      'sweep', 'up veth',
       'load drop-all', 'attach drop-all native', 'sampler drop-all', 'traffic 64B', 'stop traffic 1', 'stop sampler drop-all', 'release attachment drop-all native', 'detach drop-all native',
       'load drop-all', 'attach drop-all native', 'sampler drop-all', 'traffic 128B', 'stop traffic 2', 'stop sampler drop-all', 'release attachment drop-all native', 'detach drop-all native',
       'load drop-all', 'sampler drop-all',
@@ -364,11 +370,12 @@ test.serial('a rig that cannot come up: the run fails with its words, nothing is
     const failing: UpRig = async () => {
       throw new Error('netns could not be created');
     };
-    const err = await t.throwsAsync(runBench(s.plan, { info: () => undefined }, s.controller.signal, { upRig: failing }));
+    const err = await t.throwsAsync(s.run(failing));
     t.is(err?.message, 'netns could not be created');
     const r = s.results();
     t.is(r.state, 'failed');
     t.deepEqual(r.failure, { stage: 'run', reason: 'netns could not be created' });
+    t.deepEqual([...s.rec.held], [], 'the registry record is removed');
   } finally {
     s.done();
   }
