@@ -31,7 +31,7 @@ import { assertSafeToAttach, findProtectedInterfaces, ProtectedInterfaceError, t
 import { ROLE_NAMES, type LabPlan, type PlannedHost, type PlannedInterface, type RoleName } from '../plan/lab-config.ts';
 import { BPFFS_ROOT } from '../../ground/paths.ts';
 import type { LabRecord } from '../../ground/result-schema.ts';
-import type { LinkTopology } from '../run/rig.ts';
+import type { LinkTopology } from '../run/link-topology.ts';
 import { SOURCE } from '../analysis/trial-analysis.ts';
 
 export interface LabRunOptions {

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { runProgRun, DEFAULT_PROG_RUN } from '../../drivers/prog-run.ts';
 import { summarizeProgRun } from '../analysis/prog-run-summary.ts';
 import type { Scenario } from '../../scenarios/builtin.ts';
-import { InterruptedError } from '../../ground/errors.ts';
 import { buildUdpFrame } from '../../ground/frame.ts';
 import { BENCH_OBJECT } from '../../ground/paths.ts';
 import type { ProgRunRecord } from '../../ground/result-schema.ts';
@@ -13,21 +12,15 @@ import { workVariant, type Work } from '../plan/work-variants.ts';
 /** Addresses of the frame are those of the veth topology; no traffic is sent. */
 const FRAME = { srcMac: '02:58:44:50:00:10', dstMac: '02:58:44:50:00:20', srcIp: '198.18.0.1', dstIp: '198.18.0.2' };
 
-/** Built-in scenarios run their --work variant (as the throughput cases do); a user's program runs as named. */
-export async function runProgRunPhase(scenarios: Scenario[], pktSizeBytes: number, log: { info(line: string): void }, work: Work = 'no-touch', signal?: AbortSignal): Promise<ProgRunRecord[]> {
-  const records: ProgRunRecord[] = [];
-  for (const s of scenarios) {
-    // Ctrl-C between programs: the run is interrupted, not complete.
-    if (signal?.aborted) throw new InterruptedError(String(signal.reason));
-    const objectPath = s.object?.path ?? BENCH_OBJECT;
-    const frame = buildUdpFrame({ ...FRAME, srcPort: s.srcPort ?? 1024, dstPort: s.dstPort, pktSizeBytes });
-    // A redirecting built-in program needs its devmap slot filled to take its real path.
-    const devmap = !s.object && s.program === 'xdp_redirect' ? { map: 'xdpb_redirect_port', dev: 'lo' } : undefined;
-    const program = s.object ? s.program : workVariant(s.program, work);
-    const report = await runProgRun({ objectPath, programName: program, frame, ...DEFAULT_PROG_RUN, devmap });
-    const summary = summarizeProgRun(report);
-    log.info(`prog-run ${s.name} (${program}): ${summary.nsPerPacket.median.toFixed(1)} ns/packet median, CV ${(summary.nsPerPacket.cv * 100).toFixed(1)} %, action ${summary.action}`);
-    records.push({ scenario: s.name, program, file: path.basename(objectPath), summary });
-  }
-  return records;
+/** One scenario's program: built-in scenarios run their --work variant (as the throughput cases do); a user's program runs as named. */
+export async function runProgRunOne(s: Scenario, pktSizeBytes: number, log: { info(line: string): void }, work: Work = 'no-touch'): Promise<ProgRunRecord> {
+  const objectPath = s.object?.path ?? BENCH_OBJECT;
+  const frame = buildUdpFrame({ ...FRAME, srcPort: s.srcPort ?? 1024, dstPort: s.dstPort, pktSizeBytes });
+  // A redirecting built-in program needs its devmap slot filled to take its real path.
+  const devmap = !s.object && s.program === 'xdp_redirect' ? { map: 'xdpb_redirect_port', dev: 'lo' } : undefined;
+  const program = s.object ? s.program : workVariant(s.program, work);
+  const report = await runProgRun({ objectPath, programName: program, frame, ...DEFAULT_PROG_RUN, devmap });
+  const summary = summarizeProgRun(report);
+  log.info(`prog-run ${s.name} (${program}): ${summary.nsPerPacket.median.toFixed(1)} ns/packet median, CV ${(summary.nsPerPacket.cv * 100).toFixed(1)} %, action ${summary.action}`);
+  return { scenario: s.name, program, file: path.basename(objectPath), summary };
 }
