@@ -165,3 +165,17 @@ export async function setDevmapPort(mapPin: string, key: number, netns: string, 
 export function execInNetnsArgv(netns: string, argv: readonly string[], cpu?: number): string[] {
   return [XDPB_HELPER, 'exec', '--netns', netns, ...(cpu === undefined ? [] : ['--cpu', String(cpu)]), '--', ...argv];
 }
+
+/** The pin of a loaded object's program or map, by name. */
+export function pinOf(obj: LoadedObject, kind: 'prog' | 'map', name: string): string {
+  const list = kind === 'prog' ? obj.programs : obj.maps;
+  const found = list.find((x) => x.name === name);
+  if (!found) throw new Error(`object has no ${kind === 'prog' ? 'program' : 'map'} "${name}"`);
+  return found.pin;
+}
+
+export function idOf(obj: LoadedObject, program: string): number {
+  const found = obj.programs.find((p) => p.name === program);
+  if (!found) throw new Error(`object has no program "${program}"`);
+  return found.id;
+}

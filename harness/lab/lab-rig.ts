@@ -23,7 +23,7 @@ import { labFilesOn, localHost, sshHost, type Host } from '../../drivers/host.ts
 import { sha256sumOn } from '../../drivers/sha256sum.ts';
 import { physicalProblems, probePhysicalInterface, type PhysicalInterface } from '../../drivers/physical-topology.ts';
 import type { Endpoint } from '../../drivers/veth-topology.ts';
-import { attachProgram, detachProgram, loadObject, type LoadedObject } from '../../drivers/xdpb-helper.ts';
+import { attachProgram, detachProgram, loadObject, pinOf, type LoadedObject } from '../../drivers/xdpb-helper.ts';
 import type { CleanupStack } from '../run/cleanup-stack.ts';
 import { acquireDutLock, acquireRemoteDutLock, takeoverNote } from './dut-lock.ts';
 import { BenchError, CommandError, EXIT, KernelRefusalError, MissingCapabilityError } from '../../ground/errors.ts';
@@ -255,7 +255,7 @@ export async function setUpLabRig(runId: string, pinRoot: string, o: LabRunOptio
   for (const [label, end] of sinks) {
     if (!end) continue;
     const sink = await loadObject(hosts.generator.benchObject, `${pinRoot}/${label}`, {}, hosts.generator);
-    const prog = sink.programs.find((p) => p.name === 'xdp_drop')!.pin;
+    const prog = pinOf(sink, 'prog', 'xdp_drop');
     let mode: 'native' | 'generic' = 'native';
     try {
       await attachProgram({ netns: '', dev: end.dev, mode }, { pin: prog }, hosts.generator);
@@ -265,7 +265,7 @@ export async function setUpLabRig(runId: string, pinRoot: string, o: LabRunOptio
       await attachProgram({ netns: '', dev: end.dev, mode }, { pin: prog }, hosts.generator);
     }
     stack.push(`sink on ${end.dev} (${hosts.generator.name})`, () => detachProgram({ netns: '', dev: end.dev, mode }, hosts.generator));
-    sinkStatsPins[label] = sink.maps.find((m) => m.name === 'xdpb_stats')!.pin;
+    sinkStatsPins[label] = pinOf(sink, 'map', 'xdpb_stats');
   }
 
   const facts = new Map<Host, Awaited<ReturnType<typeof hostFacts>>>();

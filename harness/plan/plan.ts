@@ -10,11 +10,12 @@ import type { XdpMode } from '../../ground/xdp.ts';
 import type { RateSpec } from '../../ground/values.ts';
 import type { Scenario } from '../../scenarios/builtin.ts';
 import type { LabRunOptions } from '../lab/lab-rig.ts';
-import type { OffloadCheckDevice } from '../run/offload-attach-check.ts';
-import type { LatencyPlan } from '../run/latency-phase.ts';
 import { FIXED } from './defaults.ts';
 import type { ValidRunOptions } from './run-options.ts';
+import type { LatencyPlan, OffloadCheckDevice } from './phase-plans.ts';
 import type { Work } from './work-variants.ts';
+
+export type { LatencyPlan, OffloadCheckDevice } from './phase-plans.ts';
 
 /** Where the run measures: one of these, never a mix of optional fields. */
 export type RigSpec =

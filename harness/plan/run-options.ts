@@ -14,7 +14,7 @@ import type { RateSpec } from '../../ground/values.ts';
 import { flagChoice, flagList, flagNumber, flagRate, reissue, report, validate } from '../../ground/validation.ts';
 import { WORK_LEVELS, type Work } from './work-variants.ts';
 import { FIXED } from './defaults.ts';
-import type { LatencyPlan } from '../run/latency-phase.ts';
+import type { LatencyPlan } from './phase-plans.ts';
 
 export interface RawRunOptions {
   modes: string;

@@ -18,7 +18,7 @@ import type { LatencySummary } from '../../ground/result-schema.ts';
 import { liveGenerator } from '../../drivers/live-generator.ts';
 import type { GeneratorReport, RunningTraffic } from '../../drivers/traffic-driver.ts';
 import { bringUpVeth, deleteNetns, planVethTopology, setGro, type VethTopology } from '../../drivers/veth-topology.ts';
-import { attachProgram, detachProgram, loadObject, type LoadedObject } from '../../drivers/xdpb-helper.ts';
+import { attachProgram, detachProgram, loadObject, pinOf, type LoadedObject } from '../../drivers/xdpb-helper.ts';
 import { CleanupStack, type CleanupFailure } from './cleanup-stack.ts';
 import { buildUdpFrame } from '../../ground/frame.ts';
 import { BENCH_OBJECT, BPFFS_ROOT } from '../../ground/paths.ts';
@@ -43,11 +43,6 @@ export interface LatencyLab {
   bench: LoadedObject;
 }
 
-export function pinOf(obj: LoadedObject, name: string): string {
-  const p = obj.programs.find((x) => x.name === name);
-  if (!p) throw new Error(`program ${name} is not in the loaded object (has ${obj.programs.map((x) => x.name).join(', ')})`);
-  return p.pin;
-}
 
 /**
  * Builds the topology and loads the programs; everything is on lab.stack, so
@@ -69,7 +64,7 @@ export async function openLatencyLab(prefix: string): Promise<LatencyLab> {
     const latency = await loadObject(LATENCY_OBJECT, path.join(pinDir, 'latency'));
     const bench = await loadObject(BENCH_OBJECT, path.join(pinDir, 'bench'));
     const sinkTarget = { netns: topology.gen0.netns, dev: topology.gen0.dev, mode: 'native' as const };
-    await attachProgram(sinkTarget, { pin: pinOf(latency, PROBE_SINK_PROGRAM) });
+    await attachProgram(sinkTarget, { pin: pinOf(latency, 'prog', PROBE_SINK_PROGRAM) });
     stack.push(`${PROBE_SINK_PROGRAM} on gen0`, () => detachProgram(sinkTarget));
     return { prefix, topology, pinDir, scratchDir, stack, latency, bench };
   } catch (error) {
@@ -89,7 +84,7 @@ export type DutProgram = 'xdp_reflect' | 'xdp_drop' | 'xdp_pass' | 'xdp_tx' | 'x
 export async function attachDut(lab: LatencyLab, program: DutProgram, mode: XdpMode): Promise<() => Promise<void>> {
   const t = lab.topology.dut0;
   const target = { netns: t.netns, dev: t.dev, mode };
-  const pin = program === REFLECT_PROGRAM ? pinOf(lab.latency, program) : pinOf(lab.bench, program);
+  const pin = program === REFLECT_PROGRAM ? pinOf(lab.latency, 'prog', program) : pinOf(lab.bench, 'prog', program);
   // Generic XDP on veth: GRO on the receiving side lets the live generator's frames in.
   if (mode === 'generic') await setGro(t, true);
   await attachProgram(target, { pin });

@@ -6,32 +6,16 @@
 import path from 'node:path';
 import { CounterSampler } from '../../drivers/counter-sampler.ts';
 import { LATENCY_OBJECT, PROBE_SINK_PROGRAM, REFLECT_PROGRAM } from '../../drivers/latency-prober.ts';
-import type { VethTopology } from '../../drivers/veth-topology.ts';
-import { attachProgram, detachProgram, loadObject, type LoadedObject } from '../../drivers/xdpb-helper.ts';
+import { attachProgram, detachProgram, loadObject, pinOf } from '../../drivers/xdpb-helper.ts';
 import { InterruptedError, KernelRefusalError } from '../../ground/errors.ts';
 import type { CleanupStack } from './cleanup-stack.ts';
+import type { LatencyPlan } from '../plan/plan.ts';
+import type { Rig } from './rig.ts';
 import { attachDut as attachLabDut, LOAD_CPU, loadFrame, measureLatency, type LatencyLab } from './latency-lab.ts';
 import { liveGenerator } from '../../drivers/live-generator.ts';
 import type { CaptureCheck, LatencyRecord, XdpMode } from '../../ground/result-schema.ts';
 import { startCapture, verifyCaptureFile, type RunningCapture } from '../../drivers/pcap-capture.ts';
 import { actionCounts, SOURCE } from '../analysis/trial-analysis.ts';
-
-export interface LatencyPlan {
-  modes: XdpMode[];
-  /** Fractions of the maximum, 0..1 (0 = idle). */
-  loadFractions: number[];
-  probes: number;
-  probeRatePps: number;
-  maxMeasureMs: number;
-}
-
-export interface LatencyRig {
-  topology: VethTopology;
-  pinRoot: string;
-  scratchDir: string;
-  bench: LoadedObject;
-  stack: CleanupStack;
-}
 
 /** The reflector's processed maximum in `mode`: its own XDP_TX counter over maxMeasureMs of unlimited load. */
 async function measureReflectorMax(lab: LatencyLab, statsPin: string, mode: XdpMode, ms: number): Promise<number> {
@@ -79,14 +63,16 @@ function stopIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new InterruptedError(String(signal.reason));
 }
 
-export async function runLatencyPhase(rig: LatencyRig, p: LatencyPlan, log: { info(line: string): void }, signal?: AbortSignal): Promise<LatencyRecord[]> {
-  const t = rig.topology;
+/** On the run's own veth rig (its topology, pin dir, scratch dir and DUT object); what it takes goes on `stack`. */
+export async function runLatencyPhase(rig: Rig, stack: CleanupStack, p: LatencyPlan, log: { info(line: string): void }, signal?: AbortSignal): Promise<LatencyRecord[]> {
+  if (!rig.veth) throw new Error('--latency runs on the veth topology only');
+  const t = rig.veth;
   const latency = await loadObject(LATENCY_OBJECT, path.join(rig.pinRoot, 'latency'));
   const gen0 = { netns: t.gen0.netns, dev: t.gen0.dev, mode: 'native' as const };
   await detachProgram(gen0); // the throughput sink drops everything, replies included
-  await attachProgram(gen0, { pin: latency.programs.find((x) => x.name === PROBE_SINK_PROGRAM)!.pin });
-  const lab: LatencyLab = { prefix: path.basename(rig.pinRoot), topology: t, pinDir: rig.pinRoot, scratchDir: rig.scratchDir, stack: rig.stack, latency, bench: rig.bench };
-  const statsPin = latency.maps.find((m) => m.name === 'xdpb_stats')!.pin;
+  await attachProgram(gen0, { pin: pinOf(latency, 'prog', PROBE_SINK_PROGRAM) });
+  const lab: LatencyLab = { prefix: path.basename(rig.pinRoot), topology: t, pinDir: rig.pinRoot, scratchDir: rig.scratchDir, stack, latency, bench: rig.dut };
+  const statsPin = pinOf(latency, 'map', 'xdpb_stats');
   const records: LatencyRecord[] = [];
   for (const mode of p.modes) {
     stopIfAborted(signal);

@@ -16,7 +16,8 @@ import { KernelRefusalError } from '../../ground/errors.ts';
 import type { AttachedCase, CaseCommon, SkippedCase } from '../../ground/result-schema.ts';
 
 /** Offload devices the harness can check on; only netdevsim (no datapath) so far. */
-export type OffloadCheckDevice = 'netdevsim';
+import type { OffloadCheckDevice } from '../plan/plan.ts';
+export type { OffloadCheckDevice } from '../plan/plan.ts';
 
 /**
  * netdevsim allocates at most NSIM_BPF_MAX_KEYS (2) entries per offloaded map

@@ -1,7 +1,8 @@
 /* --latency as a phase after the throughput cases: one unit (the latency
  * plan) on the veth rig's own topology (harness/run/latency-phase.ts). */
 import type { LatencyRecord } from '../../../ground/result-schema.ts';
-import { runLatencyPhase, type LatencyPlan } from '../latency-phase.ts';
+import { runLatencyPhase } from '../latency-phase.ts';
+import type { LatencyPlan } from '../../plan/plan.ts';
 import type { Phase } from './phase.ts';
 
 export const latencyPhase: Phase<LatencyPlan, void, LatencyRecord[]> = {
@@ -12,6 +13,6 @@ export const latencyPhase: Phase<LatencyPlan, void, LatencyRecord[]> = {
   },
   async run(p, _state, cx, emit) {
     const { rig } = cx;
-    emit(await runLatencyPhase({ topology: rig.veth!, pinRoot: rig.pinRoot, scratchDir: rig.scratchDir, bench: rig.dut, stack: cx.stack }, p, cx.log, cx.signal));
+    emit(await runLatencyPhase(rig, cx.stack, p, cx.log, cx.signal));
   },
 };

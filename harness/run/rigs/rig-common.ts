@@ -7,7 +7,8 @@ import path from 'node:path';
 import { CounterSampler, MultiHostSampler, type Sampler } from '../../../drivers/counter-sampler.ts';
 import type { Host } from '../../../drivers/host.ts';
 import type { RunningTraffic } from '../../../drivers/traffic-driver.ts';
-import { attachProgram, detachProgram, loadObject, setDevmapPort, updateMap, type LoadedObject } from '../../../drivers/xdpb-helper.ts';
+import { attachProgram, detachProgram, idOf, loadObject, pinOf, setDevmapPort, updateMap, type LoadedObject } from '../../../drivers/xdpb-helper.ts';
+export { idOf, pinOf } from '../../../drivers/xdpb-helper.ts';
 import { buildUdpFrame } from '../../../ground/frame.ts';
 import { TRACE_OBJECT } from '../../../ground/paths.ts';
 import type { LabRecord, ProgramRef, XdpMode } from '../../../ground/result-schema.ts';
@@ -19,18 +20,6 @@ import { workVariant, type Work } from '../../plan/work-variants.ts';
 import { CleanupStack } from '../cleanup-stack.ts';
 import type { Attachment, LinkTopology, LoadedProgram, TrafficRequest } from '../rig.ts';
 
-export function pinOf(obj: LoadedObject, kind: 'prog' | 'map', name: string): string {
-  const list = kind === 'prog' ? obj.programs : obj.maps;
-  const found = list.find((x) => x.name === name);
-  if (!found) throw new Error(`object has no ${kind === 'prog' ? 'program' : 'map'} "${name}"`);
-  return found.pin;
-}
-
-export function idOf(obj: LoadedObject, program: string): number {
-  const found = obj.programs.find((p) => p.name === program);
-  if (!found) throw new Error(`object has no program "${program}"`);
-  return found.id;
-}
 
 export function scratchDirFor(prefix: string, stack: CleanupStack): string {
   const scratchDir = path.join(tmpdir(), prefix);
